@@ -1,0 +1,133 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/migrations"
+	"gorm.io/gorm"
+)
+
+// StepStatus is one step of the chain as this database has it.
+type StepStatus struct {
+	ID        string     `json:"id"`
+	Revises   string     `json:"revises"`
+	Name      string     `json:"name"`
+	Applied   bool       `json:"applied"`
+	AppliedAt *time.Time `json:"applied_at,omitempty"`
+}
+
+// Status is the whole chain with what is applied.
+type Status struct {
+	Database string       `json:"database"` // the URL, password masked
+	Current  string       `json:"current"`  // "" when nothing is applied
+	Head     string       `json:"head"`
+	Pending  int          `json:"pending"`
+	Steps    []StepStatus `json:"steps"`
+}
+
+// Status reads what is applied without changing anything. A database with
+// revisions this program does not know, or with records out of order, is
+// an error.
+func (d *Database) Status(ctx context.Context) (Status, error) {
+	chain, err := migrations.Chain()
+	if err != nil {
+		return Status{}, err
+	}
+	st, err := readState(d.DB.WithContext(ctx), chain)
+	if err != nil {
+		return Status{}, d.scrub(err)
+	}
+	out := Status{Database: d.String(), Head: chain[len(chain)-1].ID, Current: revisionAt(chain, st.applied)}
+	for i, s := range chain {
+		ss := StepStatus{ID: s.ID, Revises: s.Revises, Name: s.Name, Applied: i < st.applied}
+		if at, ok := st.appliedAt[s.ID]; ok {
+			ss.AppliedAt = &at
+		}
+		if !ss.Applied {
+			out.Pending++
+		}
+		out.Steps = append(out.Steps, ss)
+	}
+	return out, nil
+}
+
+// Current is the newest applied revision, "" for none.
+func (d *Database) Current(ctx context.Context) (string, error) {
+	s, err := d.Status(ctx)
+	return s.Current, err
+}
+
+// Stamp records rev as the current revision without running any step:
+// the steps up to rev are marked applied and the later ones pending.
+// rev may be a revision ID, "head", or "base" (nothing applied).
+func (d *Database) Stamp(ctx context.Context, rev string) error {
+	chain, err := migrations.Chain()
+	if err != nil {
+		return err
+	}
+	n := len(chain)
+	switch rev {
+	case "head":
+	case "base":
+		n = 0
+	default:
+		i, err := indexOf(chain, rev)
+		if err != nil {
+			return err
+		}
+		n = i + 1
+	}
+	keep := make([]string, n)
+	for i := range n {
+		keep[i] = chain[i].ID
+	}
+	return d.scrub(d.locked(ctx, Options{}, func(conn *gorm.DB) error {
+		return conn.Transaction(func(tx *gorm.DB) error {
+			m, err := dialect.NewMigrator(tx)
+			if err != nil {
+				return err
+			}
+			if err := m.CreateMigrationsTable(MigrationsTable); err != nil {
+				return err
+			}
+			applied, err := readApplied(tx)
+			if err != nil {
+				return err
+			}
+			// Stamp mends records that are out of order, but a revision
+			// from a newer program is not this program's to erase.
+			if unknown := unknownIDs(applied, chain); len(unknown) > 0 {
+				return unknownRevisionError(unknown)
+			}
+			var drop []string
+			for id := range applied {
+				if !slices.Contains(keep, id) {
+					drop = append(drop, id)
+				}
+			}
+			if len(drop) > 0 {
+				if err := tx.Exec("DELETE FROM "+MigrationsTable+" WHERE id IN ?", drop).Error; err != nil {
+					return fmt.Errorf("stamp %s: %w", rev, err)
+				}
+			}
+			for _, id := range keep {
+				if _, ok := applied[id]; ok {
+					continue
+				}
+				if err := tx.Exec("INSERT INTO "+MigrationsTable+" (id) VALUES (?)", id).Error; err != nil {
+					return fmt.Errorf("stamp %s: %w", rev, err)
+				}
+			}
+			return nil
+		})
+	}))
+}
+
+func sortStrings(s []string) []string {
+	slices.Sort(s)
+	return s
+}

@@ -1,0 +1,179 @@
+// Package dialect is the one place that knows how SQLite, PostgreSQL and
+// MySQL/MariaDB differ: column types, DDL, table rebuilds, catalog checks,
+// JSON and time expressions, locking and connection URLs. Migration steps
+// and the runner speak to it in dialect-neutral terms.
+package dialect
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// RunMode says how the runner wraps steps on a dialect.
+type RunMode int
+
+const (
+	// StepTransactions: each step runs in its own transaction, under a
+	// session-level lock held for the whole run (PostgreSQL).
+	StepTransactions RunMode = iota + 1
+	// RunTransaction: the whole run is one write transaction, which is the
+	// lock, and each step is a savepoint inside it (SQLite).
+	RunTransaction
+	// NoTransactions: DDL commits on its own, so steps are written to be
+	// re-run after a crash at any statement; a session-level lock guards
+	// the run (MySQL/MariaDB).
+	NoTransactions
+)
+
+// Dialect is implemented once per database family.
+type Dialect interface {
+	// Name is "sqlite", "postgres" or "mysql", as GORM's dialectors name them.
+	Name() string
+	// Quote quotes an identifier; every identifier in generated SQL is quoted.
+	Quote(ident string) string
+	// SQLType is the column type GORM's AutoMigrate creates for t.
+	SQLType(t Type) string
+	RunMode() RunMode
+
+	// Lock takes the run lock on conn (a single pinned connection) and
+	// returns the function releasing it. Dialects whose run transaction is
+	// the lock return a no-op.
+	Lock(ctx context.Context, conn *gorm.DB, name string) (unlock func() error, err error)
+	// PrepareRun and FinishRun bracket a run on its pinned connection.
+	PrepareRun(conn *gorm.DB) error
+	FinishRun(conn *gorm.DB) error
+	// CheckStep runs after each step inside its transaction and fails it if
+	// the step left the database inconsistent.
+	CheckStep(tx *gorm.DB) error
+
+	// SQL fragments for data steps. col and key are trusted identifiers.
+	JSONString(col, key string) string // the string at key, else NULL
+	JSONInt(col, key string) string    // the integer at key, else NULL
+	ByteOrder(expr string) string      // expr compared and sorted byte by byte
+	CharLength(expr string) string
+	EpochToTime(col string) string // epoch seconds to a UTC timestamptz value
+	TimeToEpoch(col string) string // a timestamptz value to epoch seconds, floored
+
+	createTable(m *Migrator, t Table) error
+	dropTable(m *Migrator, name string) error
+	alterTable(m *Migrator, from, to Table, fills []Fill) error
+	updateFromValues(table string, key Column, cols []Column, rows int) string
+	insertRows(table string, cols []Column, rows int, c Conflict) string
+	createMigrationsTable(m *Migrator, name string) error
+}
+
+// Conflict says what an insert does when a row's key already exists.
+type Conflict struct {
+	Keys []string
+	// KeepMin names a column that keeps the byte-wise smaller of the old
+	// and new values; empty means the existing row is left alone.
+	KeepMin string
+}
+
+var dialects = map[string]Dialect{
+	"sqlite":   sqliteDialect{},
+	"postgres": postgresDialect{},
+	"mysql":    mysqlDialect{},
+}
+
+// Of returns the dialect of an open GORM database.
+func Of(db *gorm.DB) (Dialect, error) {
+	name := db.Dialector.Name()
+	d, ok := dialects[name]
+	if !ok {
+		return nil, fmt.Errorf("unsupported database dialect %q: use sqlite, postgres or mysql", name)
+	}
+	return d, nil
+}
+
+// Names lists the supported dialects, for tests and messages.
+func Names() []string { return []string{"sqlite", "postgres", "mysql"} }
+
+func quoteWith(q byte, ident string) string {
+	s := string(q)
+	return s + strings.ReplaceAll(ident, s, s+s) + s
+}
+
+func quoteList(d Dialect, names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = d.Quote(n)
+	}
+	return strings.Join(out, ",")
+}
+
+// columnDef renders "name type [NOT NULL] [DEFAULT x]" as GORM does.
+func columnDef(d Dialect, c Column) string {
+	var b strings.Builder
+	b.WriteString(d.Quote(c.Name))
+	b.WriteString(" ")
+	b.WriteString(d.SQLType(c.Type))
+	if c.NotNull {
+		b.WriteString(" NOT NULL")
+	}
+	if c.Default != "" {
+		b.WriteString(" DEFAULT ")
+		b.WriteString(c.Default)
+	}
+	return b.String()
+}
+
+func fkDef(d Dialect, f ForeignKey) string {
+	s := fmt.Sprintf("CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s(%s)",
+		d.Quote(f.Name), quoteList(d, f.Columns), d.Quote(f.RefTable), quoteList(d, f.RefColumns))
+	if f.OnDelete != "" {
+		s += " ON DELETE " + f.OnDelete
+	}
+	return s
+}
+
+func checkDef(d Dialect, c Check) string {
+	return fmt.Sprintf("CONSTRAINT %s CHECK (%s)", d.Quote(c.Name), c.Expr)
+}
+
+// createTableSQL renders CREATE TABLE the way GORM lays it out: columns,
+// primary key, then (where inline) indexes, foreign keys and checks.
+func createTableSQL(d Dialect, t Table, name string, ifNotExists, inlineIndexes bool) string {
+	var parts []string
+	for _, c := range t.Columns {
+		parts = append(parts, columnDef(d, c))
+	}
+	if len(t.PrimaryKey) > 0 {
+		parts = append(parts, "PRIMARY KEY ("+quoteList(d, t.PrimaryKey)+")")
+	}
+	if inlineIndexes {
+		for _, i := range t.Indexes {
+			kind := "INDEX"
+			if i.Unique {
+				kind = "UNIQUE INDEX"
+			}
+			parts = append(parts, fmt.Sprintf("%s %s (%s)", kind, d.Quote(i.Name), quoteList(d, i.Columns)))
+		}
+	}
+	for _, f := range t.ForeignKeys {
+		parts = append(parts, fkDef(d, f))
+	}
+	for _, c := range t.Checks {
+		parts = append(parts, checkDef(d, c))
+	}
+	ine := ""
+	if ifNotExists {
+		ine = "IF NOT EXISTS "
+	}
+	return fmt.Sprintf("CREATE TABLE %s%s (%s)", ine, d.Quote(name), strings.Join(parts, ","))
+}
+
+func createIndexSQL(d Dialect, table string, i Index, ifNotExists bool) string {
+	kind := "INDEX"
+	if i.Unique {
+		kind = "UNIQUE INDEX"
+	}
+	ine := ""
+	if ifNotExists {
+		ine = "IF NOT EXISTS "
+	}
+	return fmt.Sprintf("CREATE %s %s%s ON %s (%s)", kind, ine, d.Quote(i.Name), d.Quote(table), quoteList(d, i.Columns))
+}

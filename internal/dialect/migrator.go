@@ -1,0 +1,267 @@
+package dialect
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// Reporter receives what a step wants a person to know while it runs.
+type Reporter interface {
+	// Notice reports data a step skipped, dropped or left untouched.
+	Notice(msg string)
+	// Progress reports how far a long data step has come.
+	Progress(done, total int64)
+}
+
+type reporterKey struct{}
+
+// WithReporter attaches r to ctx; the runner passes it to steps this way,
+// since gormigrate hands a step nothing but its *gorm.DB.
+func WithReporter(ctx context.Context, r Reporter) context.Context {
+	return context.WithValue(ctx, reporterKey{}, r)
+}
+
+type discard struct{}
+
+func (discard) Notice(string)         {}
+func (discard) Progress(int64, int64) {}
+
+// Migrator is what a migration step works with: its transaction (or, on
+// MySQL, its connection), the dialect, and the run's reporter.
+type Migrator struct {
+	DB  *gorm.DB
+	D   Dialect
+	rep Reporter
+}
+
+// NewMigrator binds tx to its dialect and to the reporter in its context.
+func NewMigrator(tx *gorm.DB) (*Migrator, error) {
+	d, err := Of(tx)
+	if err != nil {
+		return nil, err
+	}
+	var rep Reporter = discard{}
+	if ctx := tx.Statement.Context; ctx != nil {
+		if r, ok := ctx.Value(reporterKey{}).(Reporter); ok && r != nil {
+			rep = r
+		}
+	}
+	return &Migrator{DB: tx, D: d, rep: rep}, nil
+}
+
+// Noticef reports skipped or dropped data.
+func (m *Migrator) Noticef(format string, args ...any) { m.rep.Notice(fmt.Sprintf(format, args...)) }
+
+// Progress reports a long step's progress.
+func (m *Migrator) Progress(done, total int64) { m.rep.Progress(done, total) }
+
+// Q quotes an identifier in the step's dialect.
+func (m *Migrator) Q(ident string) string { return m.D.Quote(ident) }
+
+// Exec runs one statement; ? placeholders are rewritten for the dialect.
+func (m *Migrator) Exec(query string, args ...any) error {
+	if err := m.DB.Exec(query, args...).Error; err != nil {
+		return fmt.Errorf("%w (while running: %s)", err, abbreviate(query))
+	}
+	return nil
+}
+
+// ExecCount runs one statement and returns the rows it affected.
+func (m *Migrator) ExecCount(query string, args ...any) (int64, error) {
+	res := m.DB.Exec(query, args...)
+	if res.Error != nil {
+		return 0, fmt.Errorf("%w (while running: %s)", res.Error, abbreviate(query))
+	}
+	return res.RowsAffected, nil
+}
+
+// Rows runs a query; the caller closes the rows.
+func (m *Migrator) Rows(query string, args ...any) (*sql.Rows, error) {
+	rows, err := m.DB.Raw(query, args...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("%w (while running: %s)", err, abbreviate(query))
+	}
+	return rows, nil
+}
+
+// Scan runs a query returning one row and scans it into dest.
+func (m *Migrator) Scan(query string, args []any, dest ...any) error {
+	rows, err := m.Rows(query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return fmt.Errorf("query returned no row: %s", abbreviate(query))
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// Strings runs a query returning one text column.
+func (m *Migrator) Strings(query string, args ...any) ([]string, error) {
+	rows, err := m.Rows(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s sql.NullString
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s.String)
+	}
+	return out, rows.Err()
+}
+
+// CountAndSample counts the rows of a query over one text column and keeps
+// the first few values, for reports of skipped data.
+func (m *Migrator) CountAndSample(query string, args ...any) (int64, []string, error) {
+	rows, err := m.Rows(query, args...)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	var n int64
+	var sample []string
+	for rows.Next() {
+		n++
+		if len(sample) < SampleSize {
+			var s sql.NullString
+			if err := rows.Scan(&s); err != nil {
+				return 0, nil, err
+			}
+			sample = append(sample, s.String)
+		}
+	}
+	return n, sample, rows.Err()
+}
+
+// SampleSize is how many example IDs a report of skipped data names.
+const SampleSize = 5
+
+// Sample formats a report's example values.
+func Sample(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(quoted, ", ")
+}
+
+// CreateTable creates t with its indexes, keys and checks. Running it again
+// on a table that already exists does nothing.
+func (m *Migrator) CreateTable(t Table) error {
+	if err := t.validate(); err != nil {
+		return err
+	}
+	if err := m.D.createTable(m, t); err != nil {
+		return fmt.Errorf("create table %s: %w", t.Name, err)
+	}
+	return nil
+}
+
+// DropTable drops a table if it exists. Callers drop children first.
+func (m *Migrator) DropTable(name string) error {
+	if err := m.D.dropTable(m, name); err != nil {
+		return fmt.Errorf("drop table %s: %w", name, err)
+	}
+	return nil
+}
+
+// AlterTable takes a table from shape from to shape to, keeping its rows.
+// fills give values for new columns and conversions for changed ones. On
+// SQLite a change it cannot make in place rebuilds the table without firing
+// the foreign-key actions of tables that reference it.
+func (m *Migrator) AlterTable(from, to Table, fills ...Fill) error {
+	if from.Name != to.Name {
+		return fmt.Errorf("alter table: shapes name different tables (%s, %s)", from.Name, to.Name)
+	}
+	for _, t := range []Table{from, to} {
+		if err := t.validate(); err != nil {
+			return err
+		}
+	}
+	for _, f := range fills {
+		if _, ok := to.Column(f.Column); !ok {
+			return fmt.Errorf("alter table %s: fill for unknown column %s", to.Name, f.Column)
+		}
+	}
+	if err := m.D.alterTable(m, from, to, fills); err != nil {
+		return fmt.Errorf("alter table %s: %w", to.Name, err)
+	}
+	return nil
+}
+
+// UpdateFromValues sets cols of table from rows, matching on key. Each row
+// holds the key value then one value per column. It is one statement per
+// call; callers pass batches.
+func (m *Migrator) UpdateFromValues(table string, key Column, cols []Column, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(rows)*(len(cols)+1))
+	for _, r := range rows {
+		if len(r) != len(cols)+1 {
+			return fmt.Errorf("update %s: row has %d values, want %d", table, len(r), len(cols)+1)
+		}
+		args = append(args, r...)
+	}
+	return m.Exec(m.D.updateFromValues(table, key, cols, len(rows)), args...)
+}
+
+// InsertRows inserts rows into table in one statement, resolving key
+// conflicts as c says.
+func (m *Migrator) InsertRows(table string, cols []Column, rows [][]any, c Conflict) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(rows)*len(cols))
+	for _, r := range rows {
+		if len(r) != len(cols) {
+			return fmt.Errorf("insert into %s: row has %d values, want %d", table, len(r), len(cols))
+		}
+		args = append(args, r...)
+	}
+	return m.Exec(m.D.insertRows(table, cols, len(rows), c), args...)
+}
+
+// Atomic runs fn so that its statements commit together. Inside a step
+// transaction that is already so; on MySQL, where steps run without one,
+// fn gets its own transaction, which is what makes a batch re-runnable.
+func (m *Migrator) Atomic(fn func(*Migrator) error) error {
+	if m.D.RunMode() != NoTransactions {
+		return fn(m)
+	}
+	return m.DB.Transaction(func(tx *gorm.DB) error {
+		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep})
+	})
+}
+
+// CreateMigrationsTable creates the runner's record table if it is missing.
+func (m *Migrator) CreateMigrationsTable(name string) error {
+	return m.D.createMigrationsTable(m, name)
+}
+
+func abbreviate(q string) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if len(q) > 160 {
+		return q[:157] + "..."
+	}
+	return q
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}

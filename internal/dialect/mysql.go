@@ -1,0 +1,336 @@
+package dialect
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// mysqlDialect covers MySQL 8 and MariaDB 10.6+. DDL commits on its own
+// there, so every operation first looks at the catalog and skips what an
+// earlier, interrupted run already did: that is what lets a step be run
+// again after a crash at any statement.
+type mysqlDialect struct{}
+
+func (mysqlDialect) Name() string               { return "mysql" }
+func (mysqlDialect) Quote(ident string) string  { return quoteWith('`', ident) }
+func (mysqlDialect) RunMode() RunMode           { return NoTransactions }
+func (mysqlDialect) PrepareRun(*gorm.DB) error  { return nil }
+func (mysqlDialect) FinishRun(*gorm.DB) error   { return nil }
+func (mysqlDialect) CheckStep(*gorm.DB) error   { return nil }
+func (mysqlDialect) ByteOrder(e string) string  { return "CAST(" + e + " AS BINARY)" }
+func (mysqlDialect) CharLength(e string) string { return "CHAR_LENGTH(" + e + ")" }
+
+func (mysqlDialect) SQLType(t Type) string {
+	switch t {
+	case Key:
+		return "varchar(255)"
+	case Text:
+		return "longtext"
+	case JSON:
+		return "JSON"
+	case BigInt:
+		return "bigint"
+	case Bool:
+		return "boolean"
+	case SmallInt:
+		return "smallint"
+	case Timestamptz:
+		return "datetime(6)"
+	}
+	panic(fmt.Sprintf("mysql: no SQL type for %v", t))
+}
+
+// dataTypes are the information_schema DATA_TYPE values a column of each
+// logical type shows (MariaDB stores JSON as longtext).
+var mysqlDataTypes = map[Type][]string{
+	Key: {"varchar"}, Text: {"longtext"}, JSON: {"json", "longtext"}, BigInt: {"bigint"},
+	Bool: {"tinyint"}, SmallInt: {"smallint"}, Timestamptz: {"datetime"},
+}
+
+func jsonPath(key string) string { return `'$."` + key + `"'` }
+
+func (d mysqlDialect) JSONString(col, key string) string {
+	v := fmt.Sprintf("JSON_EXTRACT(%s, %s)", d.Quote(col), jsonPath(key))
+	return fmt.Sprintf("CASE WHEN JSON_TYPE(%s) = 'STRING' THEN JSON_UNQUOTE(%s) END", v, v)
+}
+
+func (d mysqlDialect) JSONInt(col, key string) string {
+	v := fmt.Sprintf("JSON_EXTRACT(%s, %s)", d.Quote(col), jsonPath(key))
+	return fmt.Sprintf("CASE WHEN JSON_TYPE(%s) IN ('INTEGER', 'UNSIGNED INTEGER') THEN CAST(%s AS SIGNED) END", v, v)
+}
+
+// EpochToTime uses interval arithmetic rather than FROM_UNIXTIME, which
+// depends on the session time zone and rejects instants before 1970.
+func (d mysqlDialect) EpochToTime(col string) string {
+	return fmt.Sprintf("TIMESTAMPADD(SECOND, %s, '1970-01-01 00:00:00')", d.Quote(col))
+}
+
+func (d mysqlDialect) TimeToEpoch(col string) string {
+	return fmt.Sprintf("FLOOR(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', %s) / 1000000)", d.Quote(col))
+}
+
+func (d mysqlDialect) Lock(ctx context.Context, conn *gorm.DB, name string) (func() error, error) {
+	var db string
+	if err := conn.Raw("SELECT DATABASE()").Scan(&db).Error; err != nil {
+		return nil, fmt.Errorf("take the migration lock: %w", err)
+	}
+	// GET_LOCK names are server-wide and at most 64 characters.
+	sum := sha256.Sum256([]byte(db + "." + name))
+	lock := "schema:" + hex.EncodeToString(sum[:])[:32]
+	for {
+		var got *int
+		if err := conn.WithContext(ctx).Raw("SELECT GET_LOCK(?, 1)", lock).Scan(&got).Error; err != nil {
+			return nil, fmt.Errorf("take the migration lock: %w", err)
+		}
+		if got != nil && *got == 1 {
+			return func() error { return conn.Exec("SELECT RELEASE_LOCK(?)", lock).Error }, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("another process holds the migration lock (%s): %w", lock, err)
+		}
+	}
+}
+
+func (d mysqlDialect) createTable(m *Migrator, t Table) error {
+	if m.DB.Migrator().HasTable(t.Name) {
+		return nil
+	}
+	// One statement with everything inline: it either happens whole or not.
+	return m.Exec(createTableSQL(d, t, t.Name, false, true))
+}
+
+func (d mysqlDialect) dropTable(m *Migrator, name string) error {
+	return m.Exec("DROP TABLE IF EXISTS " + d.Quote(name))
+}
+
+func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) error {
+	p := planAlter(from, to, fills)
+	t := d.Quote(to.Name)
+	mg := m.DB.Migrator()
+	hasColumn := func(c string) bool { return mg.HasColumn(to.Name, c) }
+
+	for _, c := range p.conversions() {
+		if hasColumn(tmpColumn(c.To.Name)) {
+			continue // a conversion is half done; its values were checked then
+		}
+		done, err := d.hasType(m, to.Name, c.To.Name, c.To.Type)
+		if err != nil {
+			return err
+		}
+		if !done {
+			if err := checkConvertible(m, from, c); err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range p.dropFKs {
+		if mg.HasConstraint(to.Name, f.Name) {
+			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP FOREIGN KEY %s", t, d.Quote(f.Name))); err != nil {
+				return err
+			}
+		}
+		// InnoDB creates an index named after a foreign key no other index
+		// supports, and keeps it when the key goes; it is not ours to keep.
+		if _, declared := findIndex(to.Indexes, f.Name); !declared && mg.HasIndex(to.Name, f.Name) {
+			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(f.Name))); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range p.dropChecks {
+		if mg.HasConstraint(to.Name, c.Name) {
+			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", t, d.Quote(c.Name))); err != nil {
+				return err
+			}
+		}
+	}
+	for _, i := range p.dropIndexes {
+		if mg.HasIndex(to.Name, i.Name) {
+			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(i.Name))); err != nil {
+				return err
+			}
+		}
+	}
+	filled := map[string]bool{}
+	for _, f := range p.fills {
+		filled[f.Column] = true
+	}
+	for _, c := range p.addColumns {
+		if hasColumn(c.Name) {
+			continue
+		}
+		def := c
+		if filled[c.Name] {
+			def = nullable(c)
+		}
+		if err := m.Exec(fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, columnDef(d, def))); err != nil {
+			return err
+		}
+	}
+	if len(p.fills) > 0 {
+		if err := m.Exec(fillSQL(d, to.Name, p.fills)); err != nil {
+			return err
+		}
+	}
+	for _, c := range p.addColumns {
+		if filled[c.Name] && (c.NotNull || c.Default != "") {
+			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", t, columnDef(d, c))); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range p.changes {
+		if c.typeChanged() && c.Fill != "" {
+			if err := d.convertColumn(m, to.Name, c); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := m.Exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", t, columnDef(d, c.To))); err != nil {
+			return err
+		}
+	}
+	if p.pkChanged {
+		cur, err := m.Strings(`SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+			WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`, to.Name)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(cur, p.newPK) {
+			var parts []string
+			if len(cur) > 0 {
+				parts = append(parts, "DROP PRIMARY KEY")
+			}
+			if len(p.newPK) > 0 {
+				parts = append(parts, "ADD PRIMARY KEY ("+quoteList(d, p.newPK)+")")
+			}
+			// One statement, so the table is never left without its key.
+			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s %s", t, strings.Join(parts, ", "))); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range p.dropColumns {
+		if hasColumn(c.Name) {
+			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", t, d.Quote(c.Name))); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range p.addChecks {
+		if !mg.HasConstraint(to.Name, c.Name) {
+			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s ADD %s", t, checkDef(d, c))); err != nil {
+				return err
+			}
+		}
+	}
+	for _, i := range p.addIndexes {
+		if !mg.HasIndex(to.Name, i.Name) {
+			if err := m.Exec(createIndexSQL(d, to.Name, i, false)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range p.addFKs {
+		if !mg.HasConstraint(to.Name, f.Name) {
+			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s ADD %s", t, fkDef(d, f))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func tmpColumn(name string) string { return name + "__new" }
+
+// convertColumn changes a column's type through a temporary column, since
+// MySQL cannot convert with an expression in place. Each state a crash can
+// leave is recognisable: the temporary column exists with or without the
+// old one, or the column already has its new type.
+func (d mysqlDialect) convertColumn(m *Migrator, table string, c columnChange) error {
+	t, col, tmp := d.Quote(table), d.Quote(c.To.Name), d.Quote(tmpColumn(c.To.Name))
+	mg := m.DB.Migrator()
+	hasTmp := mg.HasColumn(table, tmpColumn(c.To.Name))
+	if !hasTmp {
+		done, err := d.hasType(m, table, c.To.Name, c.To.Type)
+		if err != nil || done {
+			if err == nil {
+				err = m.Exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", t, columnDef(d, c.To)))
+			}
+			return err
+		}
+		if err := m.Exec(fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, columnDef(d, nullable(Column{Name: tmpColumn(c.To.Name), Type: c.To.Type})))); err != nil {
+			return err
+		}
+	}
+	if mg.HasColumn(table, c.To.Name) {
+		if err := m.Exec(fmt.Sprintf("UPDATE %s SET %s = %s", t, tmp, c.Fill)); err != nil {
+			return err
+		}
+		if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", t, col)); err != nil {
+			return err
+		}
+	}
+	return m.Exec(fmt.Sprintf("ALTER TABLE %s CHANGE COLUMN %s %s", t, tmp, columnDef(d, c.To)))
+}
+
+// hasType reports whether a column already has the SQL type of t.
+func (d mysqlDialect) hasType(m *Migrator, table, col string, t Type) (bool, error) {
+	got, err := m.Strings(`SELECT DATA_TYPE FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?`, table, col)
+	if err != nil {
+		return false, err
+	}
+	return len(got) == 1 && slices.Contains(mysqlDataTypes[t], strings.ToLower(got[0])), nil
+}
+
+// updateFromValues joins a derived table of the batch's rows.
+func (d mysqlDialect) updateFromValues(table string, key Column, cols []Column, rows int) string {
+	all := append([]Column{key}, cols...)
+	first := make([]string, len(all))
+	for i, c := range all {
+		first[i] = "? AS " + d.Quote(c.Name)
+	}
+	selects := []string{"SELECT " + strings.Join(first, ", ")}
+	rest := "SELECT " + placeholders(len(all))
+	for i := 1; i < rows; i++ {
+		selects = append(selects, rest)
+	}
+	sets := make([]string, len(cols))
+	for i, c := range cols {
+		sets[i] = fmt.Sprintf("t.%s = v.%s", d.Quote(c.Name), d.Quote(c.Name))
+	}
+	return fmt.Sprintf("UPDATE %s AS t JOIN (%s) AS v ON t.%s = v.%s SET %s",
+		d.Quote(table), strings.Join(selects, " UNION ALL "), d.Quote(key.Name), d.Quote(key.Name), strings.Join(sets, ", "))
+}
+
+func (d mysqlDialect) insertRows(table string, cols []Column, rows int, c Conflict) string {
+	names := make([]string, len(cols))
+	for i, col := range cols {
+		names[i] = col.Name
+	}
+	tuple := "(" + placeholders(len(cols)) + ")"
+	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", d.Quote(table), quoteList(d, names),
+		strings.TrimSuffix(strings.Repeat(tuple+",", rows), ","))
+	if len(c.Keys) == 0 {
+		return q
+	}
+	if c.KeepMin == "" {
+		k := d.Quote(c.Keys[0])
+		return q + fmt.Sprintf(" ON DUPLICATE KEY UPDATE %s = %s", k, k)
+	}
+	col := d.Quote(c.KeepMin)
+	return q + fmt.Sprintf(" ON DUPLICATE KEY UPDATE %s = IF(%s < %s, VALUES(%s), %s)",
+		col, d.ByteOrder("VALUES("+col+")"), d.ByteOrder(col), col, col)
+}
+
+func (d mysqlDialect) createMigrationsTable(m *Migrator, name string) error {
+	return m.Exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (%s))",
+		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), d.Quote("id")))
+}

@@ -1,0 +1,260 @@
+package dialect
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+type postgresDialect struct{}
+
+func (postgresDialect) Name() string               { return "postgres" }
+func (postgresDialect) Quote(ident string) string  { return quoteWith('"', ident) }
+func (postgresDialect) RunMode() RunMode           { return StepTransactions }
+func (postgresDialect) PrepareRun(*gorm.DB) error  { return nil }
+func (postgresDialect) FinishRun(*gorm.DB) error   { return nil }
+func (postgresDialect) CheckStep(*gorm.DB) error   { return nil }
+func (postgresDialect) ByteOrder(e string) string  { return e + ` COLLATE "C"` }
+func (postgresDialect) CharLength(e string) string { return "char_length(" + e + ")" }
+
+func (postgresDialect) SQLType(t Type) string {
+	switch t {
+	case Key:
+		return "varchar(255)"
+	case Text:
+		return "text"
+	case JSON:
+		return "JSONB"
+	case BigInt:
+		return "bigint"
+	case Bool:
+		return "boolean"
+	case SmallInt:
+		return "smallint"
+	case Timestamptz:
+		return "timestamptz"
+	}
+	panic(fmt.Sprintf("postgres: no SQL type for %v", t))
+}
+
+func (d postgresDialect) JSONString(col, key string) string {
+	v := fmt.Sprintf("%s->'%s'", d.Quote(col), key)
+	return fmt.Sprintf("CASE WHEN jsonb_typeof(%s) = 'string' THEN %s->>'%s' END", v, d.Quote(col), key)
+}
+
+func (d postgresDialect) JSONInt(col, key string) string {
+	v := fmt.Sprintf("%s->'%s'", d.Quote(col), key)
+	// jsonb has one number type; the text form tells integers apart. The
+	// nested CASE keeps the cast from seeing anything but digits.
+	return fmt.Sprintf("CASE WHEN jsonb_typeof(%[1]s) = 'number' THEN CASE WHEN (%[1]s)::text ~ '^-?[0-9]{1,18}$' THEN (%[1]s)::text::bigint END END", v)
+}
+
+func (d postgresDialect) EpochToTime(col string) string {
+	return "to_timestamp(" + d.Quote(col) + ")"
+}
+
+func (d postgresDialect) TimeToEpoch(col string) string {
+	return "floor(extract(epoch from " + d.Quote(col) + "))::bigint"
+}
+
+func (d postgresDialect) Lock(ctx context.Context, conn *gorm.DB, name string) (func() error, error) {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	key := int64(h.Sum64())
+	for {
+		var ok bool
+		if err := conn.WithContext(ctx).Raw("SELECT pg_try_advisory_lock(?)", key).Scan(&ok).Error; err != nil {
+			return nil, fmt.Errorf("take the migration lock: %w", err)
+		}
+		if ok {
+			return func() error {
+				return conn.Exec("SELECT pg_advisory_unlock(?)", key).Error
+			}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("another process holds the migration lock (advisory lock %d): %w", key, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (d postgresDialect) createTable(m *Migrator, t Table) error {
+	if err := m.Exec(createTableSQL(d, t, t.Name, true, false)); err != nil {
+		return err
+	}
+	for _, i := range t.Indexes {
+		if err := m.Exec(createIndexSQL(d, t.Name, i, true)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d postgresDialect) dropTable(m *Migrator, name string) error {
+	return m.Exec("DROP TABLE IF EXISTS " + d.Quote(name))
+}
+
+func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) error {
+	p := planAlter(from, to, fills)
+	t := d.Quote(to.Name)
+	for _, c := range p.conversions() {
+		if err := checkConvertible(m, from, c); err != nil {
+			return err
+		}
+	}
+	var stmts []string
+	for _, f := range p.dropFKs {
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", t, d.Quote(f.Name)))
+	}
+	for _, c := range p.dropChecks {
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", t, d.Quote(c.Name)))
+	}
+	for _, i := range p.dropIndexes {
+		stmts = append(stmts, "DROP INDEX IF EXISTS "+d.Quote(i.Name))
+	}
+	filled := map[string]bool{}
+	for _, f := range p.fills {
+		filled[f.Column] = true
+	}
+	for _, c := range p.addColumns {
+		def := c
+		if filled[c.Name] {
+			def = nullable(c)
+		}
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s", t, columnDef(d, def)))
+	}
+	if len(p.fills) > 0 {
+		stmts = append(stmts, fillSQL(d, to.Name, p.fills))
+	}
+	for _, c := range p.addColumns {
+		if filled[c.Name] {
+			stmts = append(stmts, d.finishColumn(t, nullable(c), c)...)
+		}
+	}
+	for _, c := range p.changes {
+		if c.typeChanged() {
+			using := d.Quote(c.From.Name) + "::" + d.SQLType(c.To.Type)
+			if c.Fill != "" {
+				using = c.Fill
+			}
+			if c.From.Default != "" {
+				stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", t, d.Quote(c.From.Name)))
+				c.From.Default = ""
+			}
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s",
+				t, d.Quote(c.To.Name), d.SQLType(c.To.Type), using))
+		}
+		stmts = append(stmts, d.finishColumn(t, c.From, c.To)...)
+	}
+	if p.pkChanged {
+		var name string
+		if err := m.Scan(`SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(?) AND contype = 'p'`,
+			[]any{t}, &name); err != nil && len(from.PrimaryKey) > 0 {
+			return fmt.Errorf("find primary key: %w", err)
+		}
+		if name != "" {
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", t, d.Quote(name)))
+		}
+		if len(p.newPK) > 0 {
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD PRIMARY KEY (%s)", t, quoteList(d, p.newPK)))
+		}
+	}
+	for _, c := range p.dropColumns {
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s", t, d.Quote(c.Name)))
+	}
+	for _, c := range p.addChecks {
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD %s", t, checkDef(d, c)))
+	}
+	for _, i := range p.addIndexes {
+		stmts = append(stmts, createIndexSQL(d, to.Name, i, true))
+	}
+	for _, f := range p.addFKs {
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD %s", t, fkDef(d, f)))
+	}
+	for _, s := range stmts {
+		if err := m.Exec(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finishColumn moves a column's nullability and default from one definition
+// to another of the same type.
+func (d postgresDialect) finishColumn(table string, from, to Column) []string {
+	var out []string
+	col := d.Quote(to.Name)
+	if from.Default != to.Default {
+		if to.Default == "" {
+			out = append(out, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", table, col))
+		} else {
+			out = append(out, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", table, col, to.Default))
+		}
+	}
+	if from.NotNull != to.NotNull {
+		op := "DROP NOT NULL"
+		if to.NotNull {
+			op = "SET NOT NULL"
+		}
+		out = append(out, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s %s", table, col, op))
+	}
+	return out
+}
+
+func (d postgresDialect) updateFromValues(table string, key Column, cols []Column, rows int) string {
+	all := append([]Column{key}, cols...)
+	row := make([]string, len(all))
+	for i, c := range all {
+		row[i] = "CAST(? AS " + d.SQLType(c.Type) + ")"
+	}
+	tuple := "(" + strings.Join(row, ",") + ")"
+	values := strings.TrimSuffix(strings.Repeat(tuple+",", rows), ",")
+	sets := make([]string, len(cols))
+	for i, c := range cols {
+		sets[i] = fmt.Sprintf("%s = v.%s", d.Quote(c.Name), d.Quote(c.Name))
+	}
+	names := make([]string, len(all))
+	for i, c := range all {
+		names[i] = c.Name
+	}
+	return fmt.Sprintf("UPDATE %s SET %s FROM (VALUES %s) AS v(%s) WHERE %s.%s = v.%s",
+		d.Quote(table), strings.Join(sets, ", "), values, quoteList(d, names),
+		d.Quote(table), d.Quote(key.Name), d.Quote(key.Name))
+}
+
+func (d postgresDialect) insertRows(table string, cols []Column, rows int, c Conflict) string {
+	row := make([]string, len(cols))
+	names := make([]string, len(cols))
+	for i, col := range cols {
+		row[i] = "CAST(? AS " + d.SQLType(col.Type) + ")"
+		names[i] = col.Name
+	}
+	tuple := "(" + strings.Join(row, ",") + ")"
+	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", d.Quote(table), quoteList(d, names),
+		strings.TrimSuffix(strings.Repeat(tuple+",", rows), ","))
+	return q + conflictClause(d, table, c)
+}
+
+// conflictClause is the ON CONFLICT form PostgreSQL and SQLite share.
+func conflictClause(d Dialect, table string, c Conflict) string {
+	if len(c.Keys) == 0 {
+		return ""
+	}
+	target := " ON CONFLICT (" + quoteList(d, c.Keys) + ")"
+	if c.KeepMin == "" {
+		return target + " DO NOTHING"
+	}
+	col := d.Quote(c.KeepMin)
+	return fmt.Sprintf("%s DO UPDATE SET %s = CASE WHEN %s < %s THEN excluded.%s ELSE %s.%s END",
+		target, col, d.ByteOrder("excluded."+col), d.ByteOrder(d.Quote(table)+"."+col), col, d.Quote(table), col)
+}
+
+func (d postgresDialect) createMigrationsTable(m *Migrator, name string) error {
+	return m.Exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (%s))",
+		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), d.Quote("id")))
+}

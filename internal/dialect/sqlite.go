@@ -1,0 +1,280 @@
+package dialect
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// sqliteDialect runs a migration as one write transaction (BEGIN IMMEDIATE,
+// which is also the lock) with a savepoint per step, and with foreign-key
+// enforcement off: SQLite cannot change it inside a transaction, and a
+// table rebuild must not fire the ON DELETE actions of tables that
+// reference the rebuilt one. Each step instead ends with a
+// foreign_key_check, which fails the step if any reference dangles.
+type sqliteDialect struct{}
+
+func (sqliteDialect) Name() string               { return "sqlite" }
+func (sqliteDialect) Quote(ident string) string  { return quoteWith('`', ident) }
+func (sqliteDialect) RunMode() RunMode           { return RunTransaction }
+func (sqliteDialect) ByteOrder(e string) string  { return e } // BINARY is SQLite's default collation
+func (sqliteDialect) CharLength(e string) string { return "length(" + e + ")" }
+
+func (sqliteDialect) SQLType(t Type) string {
+	switch t {
+	case Key, Text:
+		return "text"
+	case JSON:
+		return "JSON"
+	case BigInt, SmallInt:
+		return "integer"
+	case Bool:
+		return "numeric"
+	case Timestamptz:
+		return "datetime"
+	}
+	panic(fmt.Sprintf("sqlite: no SQL type for %v", t))
+}
+
+// The JSON column may hold text that is not JSON at all; json_valid guards
+// every extraction, and CASE guarantees the order of evaluation.
+func (d sqliteDialect) JSONString(col, key string) string {
+	c := d.Quote(col)
+	return fmt.Sprintf("CASE WHEN json_valid(%[1]s) THEN CASE WHEN json_type(%[1]s, %[2]s) = 'text' THEN json_extract(%[1]s, %[2]s) END END", c, jsonPath(key))
+}
+
+func (d sqliteDialect) JSONInt(col, key string) string {
+	c := d.Quote(col)
+	return fmt.Sprintf("CASE WHEN json_valid(%[1]s) THEN CASE WHEN json_type(%[1]s, %[2]s) = 'integer' THEN json_extract(%[1]s, %[2]s) END END", c, jsonPath(key))
+}
+
+// EpochToTime writes the text the Go driver writes for a UTC time.Time, so
+// the models read converted rows exactly like rows they wrote themselves.
+func (d sqliteDialect) EpochToTime(col string) string {
+	c := d.Quote(col)
+	return fmt.Sprintf("CASE WHEN typeof(%[1]s) = 'integer' THEN strftime('%%Y-%%m-%%d %%H:%%M:%%S', %[1]s, 'unixepoch') || '+00:00' END", c)
+}
+
+func (d sqliteDialect) TimeToEpoch(col string) string {
+	return fmt.Sprintf("CAST(strftime('%%s', %s) AS INTEGER)", d.Quote(col))
+}
+
+func (sqliteDialect) Lock(context.Context, *gorm.DB, string) (func() error, error) {
+	return func() error { return nil }, nil
+}
+
+func (sqliteDialect) PrepareRun(conn *gorm.DB) error {
+	return conn.Exec("PRAGMA foreign_keys = OFF").Error
+}
+
+func (sqliteDialect) FinishRun(conn *gorm.DB) error {
+	return conn.Exec("PRAGMA foreign_keys = ON").Error
+}
+
+func (sqliteDialect) CheckStep(tx *gorm.DB) error {
+	rows, err := tx.Raw("PRAGMA foreign_key_check").Rows()
+	if err != nil {
+		return fmt.Errorf("foreign key check: %w", err)
+	}
+	defer rows.Close()
+	var n int
+	var first string
+	for rows.Next() {
+		var table, parent string
+		var rowid, fkid any
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			return err
+		}
+		if n == 0 {
+			first = fmt.Sprintf("%s row %v references a missing %s row", table, rowid, parent)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("the step left %d dangling foreign key reference(s), e.g. %s", n, first)
+	}
+	return nil
+}
+
+func (d sqliteDialect) createTable(m *Migrator, t Table) error {
+	if err := m.Exec(createTableSQL(d, t, t.Name, true, false)); err != nil {
+		return err
+	}
+	for _, i := range t.Indexes {
+		if err := m.Exec(createIndexSQL(d, t.Name, i, true)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d sqliteDialect) dropTable(m *Migrator, name string) error {
+	return m.Exec("DROP TABLE IF EXISTS " + d.Quote(name))
+}
+
+func (d sqliteDialect) alterTable(m *Migrator, from, to Table, fills []Fill) error {
+	p := planAlter(from, to, fills)
+	for _, c := range p.conversions() {
+		if err := checkConvertible(m, from, c); err != nil {
+			return err
+		}
+	}
+	if !d.inPlace(p, from) {
+		return d.rebuild(m, from, to, fills)
+	}
+	t := d.Quote(to.Name)
+	var stmts []string
+	for _, i := range p.dropIndexes {
+		stmts = append(stmts, "DROP INDEX IF EXISTS "+d.Quote(i.Name))
+	}
+	for _, c := range p.dropColumns {
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", t, d.Quote(c.Name)))
+	}
+	for _, c := range p.addColumns {
+		def := columnDef(d, c)
+		if f, ok := singleColumnFK(p.addFKs, c.Name); ok {
+			def += fmt.Sprintf(" CONSTRAINT %s REFERENCES %s(%s)", d.Quote(f.Name), d.Quote(f.RefTable), quoteList(d, f.RefColumns))
+			if f.OnDelete != "" {
+				def += " ON DELETE " + f.OnDelete
+			}
+		}
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, def))
+	}
+	if len(p.fills) > 0 {
+		stmts = append(stmts, fillSQL(d, to.Name, p.fills))
+	}
+	for _, i := range p.addIndexes {
+		stmts = append(stmts, createIndexSQL(d, to.Name, i, true))
+	}
+	for _, s := range stmts {
+		if err := m.Exec(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inPlace reports whether SQLite's ALTER TABLE can make the change: adding
+// columns (nullable or with a default, with a foreign key only on a new
+// column), dropping columns no key or check uses, and indexes.
+func (sqliteDialect) inPlace(p alterPlan, from Table) bool {
+	if p.pkChanged || len(p.changes) > 0 || len(p.dropFKs) > 0 || len(p.dropChecks) > 0 || len(p.addChecks) > 0 {
+		return false
+	}
+	for _, f := range p.addFKs {
+		if len(f.Columns) != 1 || !slices.ContainsFunc(p.addColumns, func(c Column) bool { return c.Name == f.Columns[0] }) {
+			return false
+		}
+	}
+	for _, c := range p.addColumns {
+		if c.NotNull && c.Default == "" {
+			return false
+		}
+	}
+	for _, c := range p.dropColumns {
+		if slices.Contains(from.PrimaryKey, c.Name) {
+			return false
+		}
+		for _, f := range from.ForeignKeys {
+			if slices.Contains(f.Columns, c.Name) {
+				return false
+			}
+		}
+		for _, ch := range from.Checks {
+			if strings.Contains(ch.Expr, c.Name) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func singleColumnFK(fks []ForeignKey, col string) (ForeignKey, bool) {
+	for _, f := range fks {
+		if len(f.Columns) == 1 && f.Columns[0] == col {
+			return f, true
+		}
+	}
+	return ForeignKey{}, false
+}
+
+// rebuild is SQLite's documented way to make any other change: create the
+// new shape beside the old, copy the rows, drop the old, rename the new and
+// recreate its indexes. Foreign keys are off for the run, so dropping the
+// old table fires no actions on the tables that reference it; CheckStep
+// then proves every reference still holds.
+func (d sqliteDialect) rebuild(m *Migrator, from, to Table, fills []Fill) error {
+	tmp := to.Name + "__new"
+	fillOf := map[string]string{}
+	for _, f := range fills {
+		fillOf[f.Column] = f.Expr
+	}
+	var cols, exprs []string
+	for _, c := range to.Columns {
+		e, filled := fillOf[c.Name]
+		_, existed := from.Column(c.Name)
+		switch {
+		case filled:
+		case existed:
+			e = d.Quote(c.Name)
+		default:
+			continue // a new column without a fill takes its default
+		}
+		cols = append(cols, d.Quote(c.Name))
+		exprs = append(exprs, e)
+	}
+	stmts := []string{
+		"DROP TABLE IF EXISTS " + d.Quote(tmp),
+		createTableSQL(d, to, tmp, false, false),
+		fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", d.Quote(tmp), strings.Join(cols, ","), strings.Join(exprs, ","), d.Quote(to.Name)),
+		"DROP TABLE " + d.Quote(to.Name),
+		fmt.Sprintf("ALTER TABLE %s RENAME TO %s", d.Quote(tmp), d.Quote(to.Name)),
+	}
+	for _, i := range to.Indexes {
+		stmts = append(stmts, createIndexSQL(d, to.Name, i, false))
+	}
+	for _, s := range stmts {
+		if err := m.Exec(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d sqliteDialect) updateFromValues(table string, key Column, cols []Column, rows int) string {
+	all := append([]Column{key}, cols...)
+	names := make([]string, len(all))
+	for i, c := range all {
+		names[i] = c.Name
+	}
+	tuple := "(" + placeholders(len(all)) + ")"
+	sets := make([]string, len(cols))
+	for i, c := range cols {
+		sets[i] = fmt.Sprintf("%s = v.%s", d.Quote(c.Name), d.Quote(c.Name))
+	}
+	return fmt.Sprintf("WITH v(%s) AS (VALUES %s) UPDATE %s SET %s FROM v WHERE %s.%s = v.%s",
+		quoteList(d, names), strings.TrimSuffix(strings.Repeat(tuple+",", rows), ","),
+		d.Quote(table), strings.Join(sets, ", "), d.Quote(table), d.Quote(key.Name), d.Quote(key.Name))
+}
+
+func (d sqliteDialect) insertRows(table string, cols []Column, rows int, c Conflict) string {
+	names := make([]string, len(cols))
+	for i, col := range cols {
+		names[i] = col.Name
+	}
+	tuple := "(" + placeholders(len(cols)) + ")"
+	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", d.Quote(table), quoteList(d, names),
+		strings.TrimSuffix(strings.Repeat(tuple+",", rows), ","))
+	return q + conflictClause(d, table, c)
+}
+
+func (d sqliteDialect) createMigrationsTable(m *Migrator, name string) error {
+	return m.Exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s text NOT NULL, %s datetime NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (%s))",
+		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), d.Quote("id")))
+}

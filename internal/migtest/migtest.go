@@ -1,0 +1,259 @@
+// Package migtest is the harness for migration step tests: a fresh database
+// of one dialect brought to a given revision, fixture helpers that work on
+// every dialect, and schema snapshots to compare before and after.
+package migtest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/snapshot"
+	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/migrations"
+	"gorm.io/gorm"
+)
+
+// DB is a test database and the runner that migrates it.
+type DB struct {
+	T       testing.TB
+	Dialect string
+	Runner  *db.Database
+	G       *gorm.DB
+	d       dialect.Dialect
+}
+
+// New returns a fresh, empty database of the dialect.
+func New(t testing.TB, dialectName string) *DB {
+	t.Helper()
+	url := testdb.URL(t, dialectName)
+	r, err := db.Open(context.Background(), url)
+	if err != nil {
+		t.Fatalf("open %s: %v", dialectName, err)
+	}
+	t.Cleanup(func() { r.Close() })
+	d, err := dialect.Of(r.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &DB{T: t, Dialect: dialectName, Runner: r, G: r.DB, d: d}
+}
+
+// At returns a fresh database migrated up to and including rev.
+func At(t testing.TB, dialectName, rev string) *DB {
+	t.Helper()
+	d := New(t, dialectName)
+	if rev != "" {
+		d.UpTo(rev)
+	}
+	return d
+}
+
+// Before returns a fresh database at the revision before rev, ready for a
+// test of step rev.
+func Before(t testing.TB, dialectName, rev string) *DB {
+	t.Helper()
+	return At(t, dialectName, Previous(t, rev))
+}
+
+// Previous is the revision step rev revises ("" for the first).
+func Previous(t testing.TB, rev string) string {
+	t.Helper()
+	chain, err := migrations.Chain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range chain {
+		if s.ID == rev {
+			return s.Revises
+		}
+	}
+	t.Fatalf("unknown revision %s", rev)
+	return ""
+}
+
+// UpTo applies steps up to rev and fails the test on error.
+func (d *DB) UpTo(rev string) db.Result {
+	d.T.Helper()
+	res, err := d.Runner.Up(context.Background(), rev, db.Options{})
+	if err != nil {
+		d.T.Fatalf("up to %s on %s: %v", rev, d.Dialect, err)
+	}
+	return res
+}
+
+// Up applies the next step and returns its notices.
+func (d *DB) Up() []string {
+	d.T.Helper()
+	res, err := d.UpErr()
+	if err != nil {
+		d.T.Fatalf("up on %s: %v", d.Dialect, err)
+	}
+	return notices(res)
+}
+
+// UpErr applies the next step.
+func (d *DB) UpErr() (db.Result, error) {
+	d.T.Helper()
+	st, err := d.Runner.Status(context.Background())
+	if err != nil {
+		d.T.Fatal(err)
+	}
+	for _, s := range st.Steps {
+		if !s.Applied {
+			return d.Runner.Up(context.Background(), s.ID, db.Options{})
+		}
+	}
+	d.T.Fatal("no pending step")
+	return db.Result{}, nil
+}
+
+// Down rolls back the newest step and returns its notices.
+func (d *DB) Down() []string {
+	d.T.Helper()
+	res, err := d.DownErr()
+	if err != nil {
+		d.T.Fatalf("down on %s: %v", d.Dialect, err)
+	}
+	return notices(res)
+}
+
+// DownErr rolls back the newest step.
+func (d *DB) DownErr() (db.Result, error) {
+	return d.Runner.Down(context.Background(), db.DownRequest{}, db.Options{})
+}
+
+// Current is the applied revision.
+func (d *DB) Current() string {
+	d.T.Helper()
+	c, err := d.Runner.Current(context.Background())
+	if err != nil {
+		d.T.Fatal(err)
+	}
+	return c
+}
+
+func notices(r db.Result) []string {
+	var out []string
+	for _, s := range r.Steps {
+		out = append(out, s.Notices...)
+	}
+	return out
+}
+
+// Snapshot inspects the schema.
+func (d *DB) Snapshot() *snapshot.Snapshot {
+	d.T.Helper()
+	s, err := snapshot.Take(context.Background(), d.G)
+	if err != nil {
+		d.T.Fatal(err)
+	}
+	return s
+}
+
+// RequireSameSchema fails if the two snapshots differ, listing how.
+func RequireSameSchema(t testing.TB, want, got *snapshot.Snapshot, wantName, gotName string) {
+	t.Helper()
+	if diffs := snapshot.Compare(want, got, wantName, gotName); len(diffs) > 0 {
+		var b strings.Builder
+		for _, d := range diffs {
+			b.WriteString("\n  " + d.String())
+		}
+		t.Fatalf("schemas differ:%s", b.String())
+	}
+}
+
+// Q quotes an identifier for the dialect.
+func (d *DB) Q(ident string) string { return d.d.Quote(ident) }
+
+// SQL fragments of the dialect, for assertions that need them.
+func (d *DB) Dialector() dialect.Dialect { return d.d }
+
+// Exec runs a statement (? placeholders) and fails the test on error.
+func (d *DB) Exec(query string, args ...any) {
+	d.T.Helper()
+	if err := d.G.Exec(query, args...).Error; err != nil {
+		d.T.Fatalf("exec %q: %v", query, err)
+	}
+}
+
+// Insert adds rows to table; each row maps column names to values.
+func (d *DB) Insert(table string, rows ...map[string]any) {
+	d.T.Helper()
+	for _, r := range rows {
+		cols := make([]string, 0, len(r))
+		for c := range r {
+			cols = append(cols, c)
+		}
+		slices.Sort(cols)
+		quoted := make([]string, len(cols))
+		args := make([]any, len(cols))
+		for i, c := range cols {
+			quoted[i] = d.Q(c)
+			args[i] = r[c]
+		}
+		q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", d.Q(table), strings.Join(quoted, ", "),
+			strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
+		d.Exec(q, args...)
+	}
+}
+
+// Rows returns every row of a query as strings (NULL as "<nil>"), for
+// comparing table contents across dialects.
+func (d *DB) Rows(query string, args ...any) [][]string {
+	d.T.Helper()
+	rows, err := d.G.Raw(query, args...).Rows()
+	if err != nil {
+		d.T.Fatalf("query %q: %v", query, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out [][]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			d.T.Fatalf("scan %q: %v", query, err)
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			row[i] = "<nil>"
+			if v.Valid {
+				row[i] = v.String
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		d.T.Fatal(err)
+	}
+	return out
+}
+
+// String returns a single value (NULL as "<nil>").
+func (d *DB) String(query string, args ...any) string {
+	d.T.Helper()
+	rows := d.Rows(query, args...)
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		d.T.Fatalf("query %q returned %d rows, want one value", query, len(rows))
+	}
+	return rows[0][0]
+}
+
+// Count returns the number of rows of a table.
+func (d *DB) Count(table string) int {
+	d.T.Helper()
+	var n int64
+	if err := d.G.Table(table).Count(&n).Error; err != nil {
+		d.T.Fatalf("count %s: %v", table, err)
+	}
+	return int(n)
+}

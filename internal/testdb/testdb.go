@@ -1,0 +1,159 @@
+// Package testdb gives tests fresh, empty databases on every dialect: a
+// temporary SQLite file, or a uniquely named PostgreSQL or MySQL database
+// that is dropped when the test ends.
+//
+// PostgreSQL and MySQL are found through SCHEMA_TEST_POSTGRES_URL and
+// SCHEMA_TEST_MYSQL_URL (defaulting to the local servers). When a server
+// cannot be reached the test is skipped with the reason, unless
+// SCHEMA_TEST_REQUIRE_ALL=1 (as in CI), which makes it fail instead.
+package testdb
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/openwebui-go/schema/internal/dialect"
+	"gorm.io/gorm"
+)
+
+// Dialects are the database families every cross-dialect test runs on.
+var Dialects = []string{"sqlite", "postgres", "mysql"}
+
+var defaults = map[string]struct{ env, url string }{
+	"postgres": {"SCHEMA_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"},
+	"mysql":    {"SCHEMA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"},
+}
+
+// ServerURL is the configured admin URL of a network dialect.
+func ServerURL(name string) string {
+	d := defaults[name]
+	if u := os.Getenv(d.env); u != "" {
+		return u
+	}
+	return d.url
+}
+
+type server struct {
+	once   sync.Once
+	target dialect.Target
+	admin  *gorm.DB
+	err    error
+}
+
+var servers = map[string]*server{"postgres": {}, "mysql": {}}
+
+func (s *server) connect(name string) {
+	s.once.Do(func() {
+		s.target, s.err = dialect.Parse(ServerURL(name))
+		if s.err == nil {
+			s.admin, s.err = dialect.Open(s.target)
+		}
+		if s.err == nil {
+			sqlDB, _ := s.admin.DB()
+			sqlDB.SetMaxOpenConns(2)
+		}
+	})
+}
+
+// RequireAll reports whether unreachable servers fail tests instead of
+// skipping them.
+func RequireAll() bool { return os.Getenv("SCHEMA_TEST_REQUIRE_ALL") == "1" }
+
+// New returns a fresh empty database of the dialect and its target (for
+// code that takes a URL), both cleaned up when the test ends.
+func New(t testing.TB, name string) (dialect.Target, *gorm.DB) {
+	t.Helper()
+	target := NewTarget(t, name)
+	db, err := dialect.Open(target)
+	if err != nil {
+		t.Fatalf("open %s: %v", target, err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	return target, db
+}
+
+// Open returns a fresh empty database of the dialect.
+func Open(t testing.TB, name string) *gorm.DB {
+	t.Helper()
+	_, db := New(t, name)
+	return db
+}
+
+// NewTarget creates a fresh empty database and returns its target without
+// opening it; it is dropped when the test ends.
+func NewTarget(t testing.TB, name string) dialect.Target {
+	t.Helper()
+	if name == "sqlite" {
+		target, err := dialect.Parse("sqlite:///" + filepath.Join(t.TempDir(), "test.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return target
+	}
+	s, ok := servers[name]
+	if !ok {
+		t.Fatalf("unknown dialect %q", name)
+	}
+	s.connect(name)
+	if s.err != nil {
+		msg := fmt.Sprintf("%s is not reachable (%v); set %s or start the server", name, s.err, defaults[name].env)
+		if RequireAll() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	dbName := "schematest_" + randomSuffix()
+	if err := dialect.CreateDatabase(s.admin, dbName); err != nil {
+		t.Fatalf("create %s database %s: %v", name, dbName, err)
+	}
+	t.Cleanup(func() {
+		if err := dialect.DropDatabase(s.admin, dbName); err != nil {
+			t.Errorf("drop %s database %s: %v", name, dbName, err)
+		}
+	})
+	target, err := s.target.WithDatabase(dbName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return target
+}
+
+// URL returns a database URL for a fresh empty database, with the form a
+// user would pass on the command line.
+func URL(t testing.TB, name string) string {
+	t.Helper()
+	target := NewTarget(t, name)
+	if name == "sqlite" {
+		return "sqlite:///" + target.Database
+	}
+	u, err := target.URL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// Each runs f as a subtest per dialect.
+func Each(t *testing.T, f func(t *testing.T, name string)) {
+	t.Helper()
+	for _, name := range Dialects {
+		t.Run(name, func(t *testing.T) { f(t, name) })
+	}
+}
