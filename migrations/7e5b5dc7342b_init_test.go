@@ -30,10 +30,10 @@ func TestInit(t *testing.T) {
 		d.Insert("user", map[string]any{"id": "u1", "name": "Ada", "api_key": "k1"})
 		d.Insert("chat", map[string]any{"id": "c1", "user_id": "u1", "chat": `{"title":"x"}`})
 		d.Insert("message", map[string]any{"id": "m1", "chat_id": "c1", "content": "hi"})
-		if err := d.G.Exec("INSERT INTO "+d.Q("message")+" ("+d.Q("id")+", "+d.Q("chat_id")+") VALUES ('m2', 'missing')").Error; err == nil {
+		if err := d.G.Exec("INSERT INTO " + d.Q("message") + " (" + d.Q("id") + ", " + d.Q("chat_id") + ") VALUES ('m2', 'missing')").Error; err == nil {
 			t.Fatal("a message of a missing chat was accepted")
 		}
-		if err := d.G.Exec("INSERT INTO "+d.Q("user")+" ("+d.Q("id")+", "+d.Q("api_key")+") VALUES ('u2', 'k1')").Error; err == nil {
+		if err := d.G.Exec("INSERT INTO " + d.Q("user") + " (" + d.Q("id") + ", " + d.Q("api_key") + ") VALUES ('u2', 'k1')").Error; err == nil {
 			t.Fatal("a duplicate api_key was accepted")
 		}
 		d.Down()

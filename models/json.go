@@ -10,6 +10,10 @@ import (
 	"gorm.io/gorm/schema"
 )
 
+// Typed JSON columns implement GormDataType, which tells GORM the field is
+// a column rather than a relation, and GormDBDataType, which picks its SQL
+// type.
+
 // jsonDataType gives typed JSON columns the SQL type datatypes.JSON gets
 // (JSON, or JSONB on PostgreSQL), so they migrate like any JSON column.
 func jsonDataType(db *gorm.DB, f *schema.Field) string {
@@ -55,6 +59,7 @@ func (l *StringList) Scan(src any) error {
 	return nil
 }
 
+func (StringList) GormDataType() string                               { return "json" }
 func (StringList) GormDBDataType(db *gorm.DB, f *schema.Field) string { return jsonDataType(db, f) }
 
 // AccessControl is Open WebUI's access_control value: who may read and who
@@ -87,6 +92,7 @@ func (a *AccessControl) Scan(src any) error {
 	return nil
 }
 
+func (AccessControl) GormDataType() string                               { return "json" }
 func (AccessControl) GormDBDataType(db *gorm.DB, f *schema.Field) string { return jsonDataType(db, f) }
 
 // FileMeta is the part of file.meta that Open WebUI itself writes.

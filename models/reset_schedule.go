@@ -35,4 +35,6 @@ func (s *ResetSchedule) Scan(src any) error {
 	return nil
 }
 
+func (ResetSchedule) GormDataType() string { return "json" }
+
 func (ResetSchedule) GormDBDataType(db *gorm.DB, f *schema.Field) string { return jsonDataType(db, f) }

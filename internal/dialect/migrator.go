@@ -265,3 +265,53 @@ func abbreviate(q string) string {
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
+
+// BatchSize is how many rows a keyed batch covers: large enough that the
+// per-statement cost vanishes, small enough to keep memory flat.
+const BatchSize = 5000
+
+// Batches walks table in key order, batchSize rows at a time, and calls fn
+// with each batch's key range: rows with key > after (nil for the first
+// batch) and key <= upTo. Each call commits together (see Atomic), so an
+// interrupted walk can be run again. Progress is reported per batch.
+func (m *Migrator) Batches(table, key string, batchSize int, fn func(m *Migrator, after *string, upTo string) error) error {
+	if batchSize <= 0 {
+		batchSize = BatchSize
+	}
+	var total int64
+	if err := m.Scan("SELECT count(*) FROM "+m.Q(table), nil, &total); err != nil {
+		return err
+	}
+	var after *string
+	var done int64
+	for {
+		q := fmt.Sprintf("SELECT %[1]s FROM %[2]s ORDER BY %[1]s LIMIT %[3]d", m.Q(key), m.Q(table), batchSize)
+		var args []any
+		if after != nil {
+			q = fmt.Sprintf("SELECT %[1]s FROM %[2]s WHERE %[1]s > ? ORDER BY %[1]s LIMIT %[3]d", m.Q(key), m.Q(table), batchSize)
+			args = append(args, *after)
+		}
+		keys, err := m.Strings(q, args...)
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			return nil
+		}
+		upTo := keys[len(keys)-1]
+		if err := m.Atomic(func(m *Migrator) error { return fn(m, after, upTo) }); err != nil {
+			return err
+		}
+		done += int64(len(keys))
+		m.Progress(done, total)
+		after = &upTo
+	}
+}
+
+// KeyRange renders the WHERE condition for a batch from Batches.
+func (m *Migrator) KeyRange(key string, after *string, upTo string) (string, []any) {
+	if after == nil {
+		return m.Q(key) + " <= ?", []any{upTo}
+	}
+	return m.Q(key) + " > ? AND " + m.Q(key) + " <= ?", []any{*after, upTo}
+}

@@ -6,6 +6,7 @@ package migtest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -256,4 +257,45 @@ func (d *DB) Count(table string) int {
 		d.T.Fatalf("count %s: %v", table, err)
 	}
 	return int(n)
+}
+
+// JSONEqual fails unless two JSON texts hold the same value; PostgreSQL
+// and MySQL rewrite JSON (key order, spacing), so texts are not compared.
+func JSONEqual(t testing.TB, want, got string) {
+	t.Helper()
+	if !SameJSON(want, got) {
+		t.Fatalf("JSON differs:\n want %s\n  got %s", want, got)
+	}
+}
+
+// SameJSON reports whether two JSON texts hold the same value.
+func SameJSON(a, b string) bool {
+	ca, errA := CanonicalJSON(a)
+	cb, errB := CanonicalJSON(b)
+	return errA == nil && errB == nil && ca == cb
+}
+
+// CanonicalJSON re-encodes a JSON text with sorted keys and no spacing.
+func CanonicalJSON(s string) (string, error) {
+	var v any
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// Bool reads a boolean column value as any dialect returns it.
+func Bool(t testing.TB, s string) bool {
+	t.Helper()
+	switch strings.ToLower(s) {
+	case "1", "true", "t":
+		return true
+	case "0", "false", "f":
+		return false
+	}
+	t.Fatalf("%q is not a boolean", s)
+	return false
 }

@@ -1,0 +1,157 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/snapshot"
+	"github.com/openwebui-go/schema/models"
+)
+
+// Difference is one way two schemas disagree, phrased for a person.
+type Difference = snapshot.Difference
+
+// VerifyReport is the outcome of Verify.
+type VerifyReport struct {
+	Dialect string `json:"dialect"`
+	// Chain lists how the migration chain's HEAD differs from the models.
+	Chain []Difference `json:"chain"`
+	// LiveChecked says whether the live database was compared too; when it
+	// was not, LiveNote says why.
+	LiveChecked bool         `json:"live_checked"`
+	LiveNote    string       `json:"live_note,omitempty"`
+	Live        []Difference `json:"live"`
+}
+
+// OK reports no drift anywhere.
+func (r VerifyReport) OK() bool { return len(r.Chain) == 0 && len(r.Live) == 0 }
+
+// Verify is the drift check. It migrates a scratch database of d's dialect
+// through the chain, AutoMigrates the models into another, and compares the
+// two. When d itself is at HEAD, it also compares d with the models; a live
+// database with pending steps is reported, not compared.
+func (d *Database) Verify(ctx context.Context) (VerifyReport, error) {
+	r := VerifyReport{Dialect: d.Dialect()}
+	chain, err := d.CompareChainWithModels(ctx, models.All())
+	if err != nil {
+		return r, err
+	}
+	r.Chain = chain
+	st, err := d.Status(ctx)
+	switch {
+	case err != nil:
+		return r, err
+	case st.Current == "" && !d.hasTables(ctx):
+		r.LiveNote = "the live database is empty; run `schema up` to create it"
+	case st.Pending > 0:
+		r.LiveNote = fmt.Sprintf("the live database is at %s with %d step(s) pending; run `schema up` first", orNone(st.Current), st.Pending)
+		r.Live = append(r.Live, Difference{Table: "(database)", Object: "table", Detail: r.LiveNote})
+	default:
+		want, err := d.modelsSnapshot(ctx, models.All())
+		if err != nil {
+			return r, err
+		}
+		live, err := snapshot.Take(ctx, d.DB)
+		if err != nil {
+			return r, d.scrub(err)
+		}
+		r.LiveChecked = true
+		r.Live = snapshot.Compare(want, live, "models", "live database")
+	}
+	return r, nil
+}
+
+func orNone(rev string) string {
+	if rev == "" {
+		return "no revision"
+	}
+	return rev
+}
+
+func (d *Database) hasTables(ctx context.Context) bool {
+	tables, err := d.DB.WithContext(ctx).Migrator().GetTables()
+	return err == nil && len(tables) > 0
+}
+
+// CompareChainWithModels builds the chain's HEAD and the given models on
+// two scratch databases beside d (the same server, or temporary files for
+// SQLite) and lists how the chain differs from the models.
+func (d *Database) CompareChainWithModels(ctx context.Context, modelList []any) ([]Difference, error) {
+	want, err := d.modelsSnapshot(ctx, modelList)
+	if err != nil {
+		return nil, err
+	}
+	chainDB, cleanup, err := d.Scratch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	if _, err := chainDB.Up(ctx, "", Options{}); err != nil {
+		return nil, fmt.Errorf("migrate the scratch database through the chain: %w", err)
+	}
+	got, err := snapshot.Take(ctx, chainDB.DB)
+	if err != nil {
+		return nil, err
+	}
+	return snapshot.Compare(want, got, "models", "chain"), nil
+}
+
+// modelsSnapshot is what AutoMigrate makes of the models on an empty
+// database of d's dialect.
+func (d *Database) modelsSnapshot(ctx context.Context, modelList []any) (*snapshot.Snapshot, error) {
+	scratch, cleanup, err := d.Scratch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	if err := scratch.DB.AutoMigrate(modelList...); err != nil {
+		return nil, fmt.Errorf("AutoMigrate the models on a scratch database: %w", err)
+	}
+	return snapshot.Take(ctx, scratch.DB)
+}
+
+// Scratch opens a new, empty database beside d: a database on the same
+// server (which needs permission to create one), or a temporary file for
+// SQLite. The returned function closes and removes it.
+func (d *Database) Scratch(ctx context.Context) (*Database, func(), error) {
+	suffix := make([]byte, 6)
+	if _, err := rand.Read(suffix); err != nil {
+		return nil, nil, err
+	}
+	name := "schema_scratch_" + hex.EncodeToString(suffix)
+	if d.Dialect() == "sqlite" {
+		dir, err := os.MkdirTemp("", name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("create a scratch SQLite database: %w", err)
+		}
+		s, err := Open(ctx, "sqlite:///"+filepath.Join(dir, "scratch.db"))
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, err
+		}
+		return s, func() { s.Close(); os.RemoveAll(dir) }, nil
+	}
+	if err := dialect.CreateDatabase(d.DB.WithContext(ctx), name); err != nil {
+		return nil, nil, d.scrub(fmt.Errorf("create scratch database %s on %s (the user needs permission to create databases): %w", name, d, err))
+	}
+	drop := func() {
+		_ = dialect.DropDatabase(d.DB, name)
+	}
+	target, err := d.target.WithDatabase(name)
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	g, err := dialect.Open(target)
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	s := &Database{DB: g.WithContext(ctx), target: target}
+	return s, func() { s.Close(); drop() }, nil
+}
