@@ -12,8 +12,8 @@ type Chat struct {
 	ID        string         `gorm:"primaryKey;size:255" json:"id"`
 	UserID    *string        `gorm:"size:255;index:idx_chat_user_id" json:"user_id"`
 	Chat      datatypes.JSON `json:"chat"`
-	CreatedAt *int64         `json:"created_at"`
-	UpdatedAt *int64         `json:"updated_at"`
+	CreatedAt int64          `json:"created_at"`
+	UpdatedAt int64          `json:"updated_at"`
 	Title     *string        `json:"title"`
 	Pinned    bool           `gorm:"not null;default:false" json:"pinned"`
 	Archived  bool           `gorm:"not null;default:false" json:"archived"`
@@ -32,8 +32,8 @@ type Message struct {
 	UserID    *string        `gorm:"size:255" json:"user_id"`
 	Role      *string        `gorm:"size:255" json:"role"`
 	Content   *string        `json:"content"`
-	CreatedAt *int64         `json:"created_at"`
-	UpdatedAt *int64         `json:"updated_at"`
+	CreatedAt int64          `json:"created_at"`
+	UpdatedAt int64          `json:"updated_at"`
 	Images    datatypes.JSON `json:"images"`
 	Files     datatypes.JSON `json:"files"`
 	Citations datatypes.JSON `json:"citations"`

@@ -6,8 +6,10 @@
 // drift check proves that the chain's result equals what AutoMigrate makes
 // from these structs, table by table, on every dialect.
 //
-// Conventions: nullable columns are pointers; *_at columns are epoch
-// seconds (int64) except folder's, which are UTC time.Time; index, unique
+// Conventions: nullable columns are pointers, except created_at and
+// updated_at: they are epoch seconds in an int64 that GORM fills on create
+// and update (a NULL reads as 0), and folder's, which are UTC time.Time.
+// Index, unique
 // index, foreign key and check names are spelled out because the chain
 // creates them under the same names.
 package models

@@ -9,7 +9,7 @@ type File struct {
 	Filename  *string        `json:"filename"`
 	Path      *string        `json:"path"`
 	Meta      datatypes.JSON `json:"meta"`
-	CreatedAt *int64         `json:"created_at"`
+	CreatedAt int64          `json:"created_at"`
 	Size      *int64         `json:"size"`
 	MimeType  *string        `gorm:"size:255" json:"mime_type"`
 	// Hash is the SHA-256 of the content, 64 lower-case hex characters.
@@ -27,8 +27,8 @@ type Knowledge struct {
 	Name          string         `gorm:"not null" json:"name"`
 	Description   *string        `json:"description"`
 	Files         StringList     `json:"files"`
-	CreatedAt     *int64         `json:"created_at"`
-	UpdatedAt     *int64         `json:"updated_at"`
+	CreatedAt     int64          `json:"created_at"`
+	UpdatedAt     int64          `json:"updated_at"`
 	AccessControl *AccessControl `json:"access_control"`
 }
 

@@ -9,8 +9,8 @@ type Group struct {
 	Name        string         `gorm:"not null" json:"name"`
 	Description *string        `json:"description"`
 	Permissions datatypes.JSON `json:"permissions"`
-	CreatedAt   *int64         `json:"created_at"`
-	UpdatedAt   *int64         `json:"updated_at"`
+	CreatedAt   int64          `json:"created_at"`
+	UpdatedAt   int64          `json:"updated_at"`
 }
 
 func (Group) TableName() string { return "group" }
@@ -19,7 +19,7 @@ func (Group) TableName() string { return "group" }
 type GroupMember struct {
 	GroupID   string `gorm:"primaryKey;size:255" json:"group_id"`
 	UserID    string `gorm:"primaryKey;size:255;index:idx_group_member_user_id" json:"user_id"`
-	CreatedAt *int64 `json:"created_at"`
+	CreatedAt int64  `json:"created_at"`
 
 	Group *Group `gorm:"foreignKey:GroupID;references:ID;constraint:fk_group_member_group_id,OnDelete:CASCADE" json:"-"`
 	User  *User  `gorm:"foreignKey:UserID;references:ID;constraint:fk_group_member_user_id,OnDelete:CASCADE" json:"-"`
@@ -31,7 +31,7 @@ func (GroupMember) TableName() string { return "group_member" }
 type Config struct {
 	Key       string         `gorm:"column:key;primaryKey;size:255" json:"key"`
 	Value     datatypes.JSON `gorm:"not null" json:"value"`
-	UpdatedAt *int64         `json:"updated_at"`
+	UpdatedAt int64          `json:"updated_at"`
 }
 
 func (Config) TableName() string { return "config" }
@@ -59,8 +59,8 @@ type Channel struct {
 	Data          datatypes.JSON `json:"data"`
 	Meta          datatypes.JSON `json:"meta"`
 	AccessControl *AccessControl `json:"access_control"`
-	CreatedAt     *int64         `json:"created_at"`
-	UpdatedAt     *int64         `json:"updated_at"`
+	CreatedAt     int64          `json:"created_at"`
+	UpdatedAt     int64          `json:"updated_at"`
 }
 
 func (Channel) TableName() string { return "channel" }
@@ -69,7 +69,7 @@ func (Channel) TableName() string { return "channel" }
 type ChannelMember struct {
 	ChannelID string `gorm:"primaryKey;size:255" json:"channel_id"`
 	UserID    string `gorm:"primaryKey;size:255;index:idx_channel_member_user_id" json:"user_id"`
-	CreatedAt *int64 `json:"created_at"`
+	CreatedAt int64  `json:"created_at"`
 
 	Channel *Channel `gorm:"foreignKey:ChannelID;references:ID;constraint:fk_channel_member_channel_id,OnDelete:CASCADE" json:"-"`
 	User    *User    `gorm:"foreignKey:UserID;references:ID;constraint:fk_channel_member_user_id,OnDelete:CASCADE" json:"-"`

@@ -5,8 +5,8 @@ type TokenGroup struct {
 	Name          string         `gorm:"primaryKey;size:255" json:"name"`
 	Models        StringList     `json:"models"`
 	Limit         *int64         `gorm:"column:limit" json:"limit"`
-	CreatedAt     *int64         `json:"created_at"`
-	UpdatedAt     *int64         `json:"updated_at"`
+	CreatedAt     int64          `json:"created_at"`
+	UpdatedAt     int64          `json:"updated_at"`
 	ResetSchedule *ResetSchedule `json:"reset_schedule"`
 }
 
@@ -18,7 +18,7 @@ type TokenUsage struct {
 	TokenIn    int64  `gorm:"not null;default:0" json:"token_in"`
 	TokenOut   int64  `gorm:"not null;default:0" json:"token_out"`
 	TokenTotal int64  `gorm:"not null;default:0" json:"token_total"`
-	UpdatedAt  *int64 `json:"updated_at"`
+	UpdatedAt  int64  `json:"updated_at"`
 	// LastResetDate is the ISO date (YYYY-MM-DD) of the last reset, in the
 	// group's reset time zone.
 	LastResetDate *string `json:"last_reset_date"`

@@ -10,8 +10,8 @@ type User struct {
 	Role            *string        `gorm:"size:255" json:"role"`
 	ProfileImageURL *string        `gorm:"column:profile_image_url" json:"profile_image_url"`
 	LastActiveAt    *int64         `json:"last_active_at"`
-	UpdatedAt       *int64         `json:"updated_at"`
-	CreatedAt       *int64         `json:"created_at"`
+	UpdatedAt       int64          `json:"updated_at"`
+	CreatedAt       int64          `json:"created_at"`
 	APIKey          *string        `gorm:"column:api_key;size:255;uniqueIndex:uq_user_api_key" json:"api_key"`
 	Settings        datatypes.JSON `json:"settings"`
 	Info            datatypes.JSON `json:"info"`

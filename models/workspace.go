@@ -11,8 +11,8 @@ type Tool struct {
 	Specs         datatypes.JSON `json:"specs"`
 	Meta          datatypes.JSON `json:"meta"`
 	Valves        datatypes.JSON `json:"valves"`
-	CreatedAt     *int64         `json:"created_at"`
-	UpdatedAt     *int64         `json:"updated_at"`
+	CreatedAt     int64          `json:"created_at"`
+	UpdatedAt     int64          `json:"updated_at"`
 	AccessControl *AccessControl `json:"access_control"`
 }
 
@@ -29,8 +29,8 @@ type Function struct {
 	Valves    datatypes.JSON `json:"valves"`
 	IsActive  *bool          `json:"is_active"`
 	IsGlobal  *bool          `json:"is_global"`
-	CreatedAt *int64         `json:"created_at"`
-	UpdatedAt *int64         `json:"updated_at"`
+	CreatedAt int64          `json:"created_at"`
+	UpdatedAt int64          `json:"updated_at"`
 }
 
 func (Function) TableName() string { return "function" }
@@ -43,8 +43,8 @@ type Model struct {
 	Name          *string        `json:"name"`
 	Params        datatypes.JSON `json:"params"`
 	Meta          datatypes.JSON `json:"meta"`
-	CreatedAt     *int64         `json:"created_at"`
-	UpdatedAt     *int64         `json:"updated_at"`
+	CreatedAt     int64          `json:"created_at"`
+	UpdatedAt     int64          `json:"updated_at"`
 	AccessControl *AccessControl `json:"access_control"`
 }
 
@@ -67,8 +67,8 @@ type Memory struct {
 	ID        string  `gorm:"primaryKey;size:255" json:"id"`
 	UserID    *string `gorm:"size:255;index:idx_memory_user_id" json:"user_id"`
 	Content   *string `json:"content"`
-	CreatedAt *int64  `json:"created_at"`
-	UpdatedAt *int64  `json:"updated_at"`
+	CreatedAt int64   `json:"created_at"`
+	UpdatedAt int64   `json:"updated_at"`
 }
 
 func (Memory) TableName() string { return "memory" }
@@ -79,8 +79,8 @@ type Note struct {
 	UserID    string  `gorm:"size:255;not null;index:idx_note_user_id" json:"user_id"`
 	Title     *string `json:"title"`
 	Content   *string `json:"content"`
-	CreatedAt *int64  `json:"created_at"`
-	UpdatedAt *int64  `json:"updated_at"`
+	CreatedAt int64   `json:"created_at"`
+	UpdatedAt int64   `json:"updated_at"`
 }
 
 func (Note) TableName() string { return "note" }
