@@ -3,6 +3,7 @@ package dialect
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -30,12 +31,45 @@ type discard struct{}
 func (discard) Notice(string)         {}
 func (discard) Progress(int64, int64) {}
 
+// CrashPlan injects a crash into steps run under a context carrying it:
+// the statement after the first After writes fails with ErrInjectedCrash
+// instead of running (After < 0 never crashes). Seen counts the writes.
+// The crash-safety suite uses it to prove every step can be run again
+// after a crash at any statement.
+type CrashPlan struct {
+	After int
+	Seen  int
+}
+
+// ErrInjectedCrash is the error of a crash injected by a CrashPlan.
+var ErrInjectedCrash = errors.New("injected crash")
+
+type crashKey struct{}
+
+// WithCrashPlan attaches p to ctx.
+func WithCrashPlan(ctx context.Context, p *CrashPlan) context.Context {
+	return context.WithValue(ctx, crashKey{}, p)
+}
+
 // Migrator is what a migration step works with: its transaction (or, on
 // MySQL, its connection), the dialect, and the run's reporter.
 type Migrator struct {
-	DB  *gorm.DB
-	D   Dialect
-	rep Reporter
+	DB    *gorm.DB
+	D     Dialect
+	rep   Reporter
+	crash *CrashPlan
+}
+
+// write is called before every statement that changes the database.
+func (m *Migrator) write() error {
+	if m.crash == nil {
+		return nil
+	}
+	m.crash.Seen++
+	if m.crash.After >= 0 && m.crash.Seen > m.crash.After {
+		return ErrInjectedCrash
+	}
+	return nil
 }
 
 // NewMigrator binds tx to its dialect and to the reporter in its context.
@@ -44,13 +78,14 @@ func NewMigrator(tx *gorm.DB) (*Migrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rep Reporter = discard{}
+	m := &Migrator{DB: tx, D: d, rep: discard{}}
 	if ctx := tx.Statement.Context; ctx != nil {
 		if r, ok := ctx.Value(reporterKey{}).(Reporter); ok && r != nil {
-			rep = r
+			m.rep = r
 		}
+		m.crash, _ = ctx.Value(crashKey{}).(*CrashPlan)
 	}
-	return &Migrator{DB: tx, D: d, rep: rep}, nil
+	return m, nil
 }
 
 // Noticef reports skipped or dropped data.
@@ -64,6 +99,9 @@ func (m *Migrator) Q(ident string) string { return m.D.Quote(ident) }
 
 // Exec runs one statement; ? placeholders are rewritten for the dialect.
 func (m *Migrator) Exec(query string, args ...any) error {
+	if err := m.write(); err != nil {
+		return err
+	}
 	if err := m.DB.Exec(query, args...).Error; err != nil {
 		return fmt.Errorf("%w (while running: %s)", err, abbreviate(query))
 	}
@@ -72,6 +110,9 @@ func (m *Migrator) Exec(query string, args ...any) error {
 
 // ExecCount runs one statement and returns the rows it affected.
 func (m *Migrator) ExecCount(query string, args ...any) (int64, error) {
+	if err := m.write(); err != nil {
+		return 0, err
+	}
 	res := m.DB.Exec(query, args...)
 	if res.Error != nil {
 		return 0, fmt.Errorf("%w (while running: %s)", res.Error, abbreviate(query))
@@ -245,7 +286,7 @@ func (m *Migrator) Atomic(fn func(*Migrator) error) error {
 		return fn(m)
 	}
 	return m.DB.Transaction(func(tx *gorm.DB) error {
-		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep})
+		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep, crash: m.crash})
 	})
 }
 

@@ -1,6 +1,7 @@
 package dialect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +15,9 @@ import (
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
@@ -171,7 +175,17 @@ func parsePostgres(u *url.URL) (Target, error) {
 		}
 	}
 	pass, _ := u.User.Password()
-	return Target{Dialect: postgresDialect{}, Database: db, dsn: u.String(), redacted: redact(u), password: pass, u: u}, nil
+	// pgx caches prepared statements per connection by default, and a
+	// cached statement fails once a migration changes the columns it
+	// returns ("cached plan must not change result type"). A schema tool
+	// changes schemas under its own connections, so it uses exec mode,
+	// which still takes one round trip. The URL may choose otherwise.
+	dsn := *u
+	if q := dsn.Query(); q.Get("default_query_exec_mode") == "" {
+		q.Set("default_query_exec_mode", "exec")
+		dsn.RawQuery = q.Encode()
+	}
+	return Target{Dialect: postgresDialect{}, Database: db, dsn: dsn.String(), redacted: redact(u), password: pass, u: u}, nil
 }
 
 // mysqlOptions maps SQLAlchemy/PyMySQL query options to the Go driver's.
@@ -253,7 +267,18 @@ func Open(t Target) (*gorm.DB, error) {
 		}
 		dialector = sqlite.Open(t.dsn)
 	case postgresDialect:
-		dialector = postgres.Open(t.dsn)
+		cfg, err := pgx.ParseConfig(t.dsn)
+		if err != nil {
+			return nil, t.scrub(fmt.Errorf("cannot open %s: %w", t, err))
+		}
+		// timestamptz values come back in UTC, as they do on the other
+		// dialects, rather than in the process's local zone.
+		sqlDB := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
+			c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+				Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+			return nil
+		}))
+		dialector = postgres.New(postgres.Config{Conn: sqlDB})
 	case mysqlDialect:
 		dialector = mysql.Open(t.dsn)
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
@@ -298,4 +299,111 @@ func Bool(t testing.TB, s string) bool {
 	}
 	t.Fatalf("%q is not a boolean", s)
 	return false
+}
+
+// Dump reads every application table in full, as sorted lines of
+// normalised values (JSON canonical, booleans true/false, times in UTC), so
+// two states of a database can be compared across dialects.
+func (d *DB) Dump() map[string][]string {
+	d.T.Helper()
+	out := map[string][]string{}
+	for _, t := range d.Snapshot().Tables {
+		kinds := map[string]string{}
+		for _, c := range t.Columns {
+			kinds[c.Name] = valueKind(c.Type)
+		}
+		rows, err := d.G.Raw("SELECT * FROM " + d.Q(t.Name)).Rows()
+		if err != nil {
+			d.T.Fatalf("dump %s: %v", t.Name, err)
+		}
+		cols, _ := rows.Columns()
+		var lines []string
+		for rows.Next() {
+			vals := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				d.T.Fatalf("dump %s: %v", t.Name, err)
+			}
+			fields := make([]string, len(cols))
+			for i, c := range cols {
+				fields[i] = c + "=" + normalise(d.T, kinds[c], vals[i])
+			}
+			slices.Sort(fields)
+			lines = append(lines, strings.Join(fields, " "))
+		}
+		rows.Close()
+		slices.Sort(lines)
+		out[t.Name] = lines
+	}
+	return out
+}
+
+func valueKind(sqlType string) string {
+	switch {
+	case strings.Contains(sqlType, "json"):
+		return "json"
+	case sqlType == "boolean" || sqlType == "bool" || sqlType == "numeric" || sqlType == "tinyint(1)":
+		return "bool"
+	case strings.Contains(sqlType, "time"):
+		return "time"
+	}
+	return "text"
+}
+
+func normalise(t testing.TB, kind string, v sql.NullString) string {
+	if !v.Valid {
+		return "NULL"
+	}
+	switch kind {
+	case "json":
+		if c, err := CanonicalJSON(v.String); err == nil {
+			return c
+		}
+	case "bool":
+		return fmt.Sprint(Bool(t, v.String))
+	case "time":
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05"} {
+			if ts, err := time.Parse(layout, v.String); err == nil {
+				return ts.UTC().Format(time.RFC3339Nano)
+			}
+		}
+	}
+	return fmt.Sprintf("%q", v.String)
+}
+
+// RequireSameData fails if two dumps differ, showing the first differences.
+func RequireSameData(t testing.TB, want, got map[string][]string, wantName, gotName string) {
+	t.Helper()
+	var diffs []string
+	tables := map[string]bool{}
+	for k := range want {
+		tables[k] = true
+	}
+	for k := range got {
+		tables[k] = true
+	}
+	for table := range tables {
+		w, g := want[table], got[table]
+		for _, line := range w {
+			if !slices.Contains(g, line) {
+				diffs = append(diffs, fmt.Sprintf("%s: only in %s: %s", table, wantName, line))
+			}
+		}
+		for _, line := range g {
+			if !slices.Contains(w, line) {
+				diffs = append(diffs, fmt.Sprintf("%s: only in %s: %s", table, gotName, line))
+			}
+		}
+	}
+	slices.Sort(diffs)
+	if len(diffs) > 0 {
+		if len(diffs) > 20 {
+			diffs = append(diffs[:20], "...")
+		}
+		t.Fatalf("table contents differ:\n  %s", strings.Join(diffs, "\n  "))
+	}
 }
