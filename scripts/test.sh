@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite on SQLite, PostgreSQL and MariaDB. It makes sure both
+# servers are installed and running first (scripts/databases.sh) and fails,
+# rather than skips, when a dialect cannot be tested. Extra arguments go to
+# `go test` as flags (e.g. -run TestDrift).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+eval "$(./scripts/databases.sh)"
+export SCHEMA_TEST_REQUIRE_ALL=1
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go test -count=1 -timeout 30m "$@" ./...
