@@ -98,3 +98,11 @@ func unknownRevisionError(ids []string) error {
 	return fmt.Errorf("%w: the database records revision(s) %v that this program does not know; it was migrated by a newer version of the schema package: upgrade this program, or roll the database back with the newer one",
 		ErrUnknownRevision, ids)
 }
+
+// CheckURL reports whether rawURL is a database URL this package accepts,
+// without connecting: a malformed or unsupported URL is the caller's
+// mistake, while a failure to connect is the database's.
+func CheckURL(rawURL string) error {
+	_, err := dialect.Parse(rawURL)
+	return err
+}

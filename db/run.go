@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -81,7 +82,7 @@ func (d *Database) Up(ctx context.Context, target string, opt Options) (Result, 
 			if err != nil {
 				return nil, err
 			}
-			if i < st.applied {
+			if i+1 < st.applied {
 				return nil, fmt.Errorf("revision %s is already applied (the database is at %s); use down --to %s to go back", target, st.current(chain), target)
 			}
 			end = i + 1
@@ -250,7 +251,15 @@ func (d *Database) run(ctx context.Context, opt Options, plan func(state) ([]act
 				}
 				return nil
 			})
-			return errors.Join(err, stepErr)
+			if stepErr != nil {
+				// A commit that fails after a failed step reports the step's
+				// error first: it is the cause.
+				if err != nil && !errors.Is(err, sql.ErrTxDone) {
+					return errors.Join(stepErr, err)
+				}
+				return stepErr
+			}
+			return err
 		case dialect.StepTransactions:
 			actions, err := prepare(conn)
 			if err != nil {

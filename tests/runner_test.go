@@ -200,6 +200,11 @@ func TestNavigationErrors(t *testing.T) {
 		if got := d.Current(); got != revFolderDatetime {
 			t.Fatalf("current moved to %s", got)
 		}
+		// Going to where the database already is does nothing.
+		res, err := d.Runner.Up(ctx, revFolderDatetime, db.Options{})
+		if err != nil || len(res.Steps) != 0 || res.To != revFolderDatetime {
+			t.Fatalf("up --to the current revision: %+v, %v", res, err)
+		}
 	})
 }
 

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/migrations"
+)
+
+// historyEntry is one step of `history --json`.
+type historyEntry struct {
+	ID      string `json:"id"`
+	Revises string `json:"revises"`
+	Name    string `json:"name"`
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// whereIs is the closing line of a run: where the database now stands.
+func whereIs(database, rev string) string {
+	if rev == "" {
+		return fmt.Sprintf("database %s is at base (no revision applied)", database)
+	}
+	return fmt.Sprintf("database %s is at %s (%s)", database, rev, position(rev))
+}
+
+// position says how rev relates to HEAD: "head" or "N pending".
+func position(rev string) string {
+	chain, err := migrations.Chain()
+	if err != nil {
+		return "?"
+	}
+	for i, s := range chain {
+		if s.ID == rev {
+			if pending := len(chain) - 1 - i; pending > 0 {
+				return fmt.Sprintf("%d pending", pending)
+			}
+			return "head"
+		}
+	}
+	return "unknown revision"
+}
+
+func renderHistory(w io.Writer, entries []historyEntry) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tREVISES\tNAME")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.ID, orDash(e.Revises), e.Name)
+	}
+	return tw.Flush()
+}
+
+func renderStatus(w io.Writer, st db.Status) error {
+	current := "(none)"
+	if st.Current != "" {
+		current = st.Current + " (" + position(st.Current) + ")"
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "database\t%s\n", st.Database)
+	fmt.Fprintf(tw, "current\t%s\n", current)
+	fmt.Fprintf(tw, "head\t%s\n", st.Head)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tAPPLIED AT\tNAME")
+	for _, s := range st.Steps {
+		state, at := "pending", ""
+		if s.Applied {
+			state = "applied"
+		}
+		if s.AppliedAt != nil {
+			at = s.AppliedAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ID, state, at, s.Name)
+	}
+	return tw.Flush()
+}
+
+// verifyReport is `verify --json`: the db report with empty lists as []
+// rather than null, and the verdict spelled out for scripts.
+type verifyReport struct {
+	db.VerifyReport
+	OK bool `json:"ok"`
+}
+
+func verifyJSON(r db.VerifyReport) verifyReport {
+	if r.Chain == nil {
+		r.Chain = []db.Difference{}
+	}
+	if r.Live == nil {
+		r.Live = []db.Difference{}
+	}
+	return verifyReport{VerifyReport: r, OK: r.OK()}
+}
+
+func renderVerify(w io.Writer, database string, r db.VerifyReport) error {
+	fmt.Fprintf(w, "database %s (%s)\n", database, r.Dialect)
+	renderDifferences(w, "chain at head vs models", r.Chain)
+	if !r.LiveChecked {
+		fmt.Fprintf(w, "live database vs models: not compared: %s\n", r.LiveNote)
+	} else {
+		renderDifferences(w, "live database vs models", r.Live)
+	}
+	return nil
+}
+
+// renderDifferences lists diffs one per line, grouped by table.
+func renderDifferences(w io.Writer, title string, diffs []db.Difference) {
+	if len(diffs) == 0 {
+		fmt.Fprintf(w, "%s: no differences\n", title)
+		return
+	}
+	fmt.Fprintf(w, "%s: %s\n", title, plural(len(diffs), "difference"))
+	for i, d := range diffs {
+		if i == 0 || diffs[i-1].Table != d.Table {
+			fmt.Fprintf(w, "  %s\n", d.Table)
+		}
+		fmt.Fprintf(w, "    %s: %s\n", d.Object, d.Detail)
+	}
+}
+
+// driftError is verify's failure, if any: drift, or a live database that
+// could not be compared because it is behind.
+func driftError(r db.VerifyReport) error {
+	if r.OK() {
+		return nil
+	}
+	var reasons []string
+	if n := len(r.Chain); n > 0 {
+		reasons = append(reasons, fmt.Sprintf("the chain at head differs from the models in %s", plural(n, "way")))
+	}
+	if n := len(r.Live); n > 0 {
+		if r.LiveChecked {
+			reasons = append(reasons, fmt.Sprintf("the live database differs from the models in %s", plural(n, "way")))
+		} else {
+			reasons = append(reasons, "the live database was not compared: "+r.LiveNote)
+		}
+	}
+	return errors.New("drift found: " + strings.Join(reasons, "; "))
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// formatDuration rounds a step's duration to what a person reads.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(10 * time.Millisecond).String()
+	default:
+		return d.Round(time.Second).String()
+	}
+}
