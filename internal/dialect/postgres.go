@@ -49,8 +49,9 @@ func (d postgresDialect) JSONString(col, key string) string {
 func (d postgresDialect) JSONInt(col, key string) string {
 	v := fmt.Sprintf("%s->'%s'", d.Quote(col), key)
 	// jsonb has one number type; the text form tells integers apart. The
-	// nested CASE keeps the cast from seeing anything but digits.
-	return fmt.Sprintf("CASE WHEN jsonb_typeof(%[1]s) = 'number' THEN CASE WHEN (%[1]s)::text ~ '^-?[0-9]{1,18}$' THEN (%[1]s)::text::bigint END END", v)
+	// nested CASE keeps the cast from seeing anything but digits. No ? in
+	// the pattern: GORM would take it for a placeholder.
+	return fmt.Sprintf("CASE WHEN jsonb_typeof(%[1]s) = 'number' THEN CASE WHEN (%[1]s)::text ~ '^-{0,1}[0-9]{1,18}$' THEN (%[1]s)::text::bigint END END", v)
 }
 
 func (d postgresDialect) EpochToTime(col string) string {

@@ -48,7 +48,9 @@ func (d sqliteDialect) JSONString(col, key string) string {
 
 func (d sqliteDialect) JSONInt(col, key string) string {
 	c := d.Quote(col)
-	return fmt.Sprintf("CASE WHEN json_valid(%[1]s) THEN CASE WHEN json_type(%[1]s, %[2]s) = 'integer' THEN json_extract(%[1]s, %[2]s) END END", c, jsonPath(key))
+	// json_type says integer for any digits, but json_extract returns a
+	// real beyond 64 bits; like the other dialects, take at most 18 digits.
+	return fmt.Sprintf("CASE WHEN json_valid(%[1]s) THEN CASE WHEN json_type(%[1]s, %[2]s) = 'integer' AND typeof(json_extract(%[1]s, %[2]s)) = 'integer' AND json_extract(%[1]s, %[2]s) BETWEEN -999999999999999999 AND 999999999999999999 THEN json_extract(%[1]s, %[2]s) END END", c, jsonPath(key))
 }
 
 // EpochToTime writes the text the Go driver writes for a UTC time.Time, so
