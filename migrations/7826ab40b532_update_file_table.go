@@ -1,9 +1,14 @@
 package migrations
 
-import "github.com/openwebui-go/schema/internal/dialect"
+import (
+	"fmt"
+
+	"github.com/openwebui-go/schema/internal/dialect"
+)
 
 // Revision 7826ab40b532 (update_file_table) adds size, mime_type and hash
-// to file, backfilling the first two from meta.
+// to file, backfilling the first two from meta. hash stays NULL: content
+// is not read during a migration.
 
 var fileAt11 = fileAt10.With(
 	dialect.Column{Name: "size", Type: dialect.BigInt},
@@ -16,8 +21,49 @@ func updateFileTableSizeUp(m *dialect.Migrator) error {
 	if err := m.AlterTable(fileAt10, fileAt11); err != nil {
 		return err
 	}
-	// DATA: backfill size and mime_type from meta.
+	size := m.D.JSONInt("meta", "size")
+	mime := m.D.JSONString("meta", "content_type")
+	// Each JSON value is extracted once per row where possible (it is the
+	// costly part): size is copied as it is and negative sizes are cleared
+	// after; the skip conditions look at meta only where a column stayed
+	// NULL.
+	skips := []*fileSkip{
+		{
+			cond: fmt.Sprintf("%s IS NULL AND %s IS NULL AND %s",
+				m.Q("size"), m.Q("mime_type"), dialect.JSONUnparsable(m.D, "meta")),
+			notice: "left size and mime_type NULL for %d file(s) whose meta is not valid JSON (files %s)",
+		},
+		{
+			cond:   fmt.Sprintf("%s IS NULL AND %s", m.Q("size"), dialect.JSONKeyPresent(m.D, "meta", "size")),
+			notice: "left size NULL for %d file(s) whose meta.size is not a non-negative integer (files %s)",
+		},
+		{
+			cond:   fmt.Sprintf("%s IS NULL AND %s", m.Q("mime_type"), dialect.JSONKeyPresent(m.D, "meta", "content_type")),
+			notice: fmt.Sprintf("left mime_type NULL for %%d file(s) whose meta.content_type is not a non-empty string of at most %d characters (files %%s)", fileKeyLength),
+		},
+	}
+	// Values are computed from meta alone, so a re-run (MySQL, after a
+	// crash) writes the same ones.
+	err := m.Batches("file", "id", 0, func(m *dialect.Migrator, after *string, upTo string) error {
+		where, args := m.KeyRange("id", after, upTo)
+		// mime_type is a key column: a longer value would not fit.
+		if err := m.Exec(fmt.Sprintf("UPDATE %s SET %s = %s, %s = CASE WHEN %s BETWEEN 1 AND %d THEN %s END WHERE %s AND %s IS NOT NULL",
+			m.Q("file"), m.Q("size"), size, m.Q("mime_type"), m.D.CharLength(mime), fileKeyLength, mime, where, m.Q("meta")), args...); err != nil {
+			return fmt.Errorf("backfill file size and mime_type from meta: %w", err)
+		}
+		if err := m.Exec(fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %s AND %s < 0",
+			m.Q("file"), m.Q("size"), where, m.Q("size")), args...); err != nil {
+			return fmt.Errorf("clear negative file sizes: %w", err)
+		}
+		return countFileSkips(m, where, args, skips)
+	})
+	if err != nil {
+		return err
+	}
+	reportFileSkips(m, skips)
 	return nil
 }
 
+// updateFileTableSizeDown drops the columns; meta still holds the values
+// they were filled from.
 func updateFileTableSizeDown(m *dialect.Migrator) error { return m.AlterTable(fileAt11, fileAt10) }

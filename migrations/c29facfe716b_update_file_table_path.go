@@ -1,21 +1,138 @@
 package migrations
 
-import "github.com/openwebui-go/schema/internal/dialect"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/openwebui-go/schema/internal/dialect"
+)
 
 // Revision c29facfe716b (update_file_table_path) makes file.path an
-// unbounded storage URI.
+// unbounded storage URI: local absolute paths become file:// URIs, so every
+// stored path names its storage (file://, s3://, gs://, az://, ...).
 
 var fileAt10 = fileAt1.Replace(dialect.Column{Name: "path", Type: dialect.Text})
 
+// fileKeyLength is the length of a key column (varchar(255)), which
+// file.path has again after the downgrade.
+const fileKeyLength = 255
+
 func updateFileTablePathUp(m *dialect.Migrator) error {
+	// Widen first: the prefix makes paths longer.
 	if err := m.AlterTable(fileAt1, fileAt10); err != nil {
 		return err
 	}
-	// DATA: local absolute paths become file:// URIs; report relative ones.
+	path := m.Q("path")
+	absolute := fmt.Sprintf("substr(%s, 1, 1) = '/'", path)
+	isURI := fmt.Sprintf("%s LIKE '%%://%%'", path)
+	skips := []*fileSkip{
+		{
+			cond:   fmt.Sprintf("%s > 0 AND NOT (%s) AND NOT (%s)", m.D.CharLength(path), absolute, isURI),
+			notice: "left %d relative file path(s) unchanged: they neither start with / nor are URIs, so they cannot become file:// URIs; check where they are stored (files %s)",
+		},
+		{
+			cond:   absolute + " AND " + isURI,
+			notice: "left %d file path(s) unchanged that start with / but contain ://, taking them for URIs already (files %s)",
+		},
+	}
+	// A converted path no longer starts with /, so a re-run (MySQL, after a
+	// crash) leaves it alone.
+	err := m.Batches("file", "id", 0, func(m *dialect.Migrator, after *string, upTo string) error {
+		where, args := m.KeyRange("id", after, upTo)
+		if err := m.Exec(fmt.Sprintf("UPDATE %s SET %s = concat('file://', %s) WHERE %s AND %s AND NOT (%s)",
+			m.Q("file"), path, path, where, absolute, isURI), args...); err != nil {
+			return fmt.Errorf("turn local file paths into file:// URIs: %w", err)
+		}
+		return countFileSkips(m, where, args, skips)
+	})
+	if err != nil {
+		return err
+	}
+	reportFileSkips(m, skips)
 	return nil
 }
 
 func updateFileTablePathDown(m *dialect.Migrator) error {
-	// DATA: refuse if a path is longer than 255 characters; strip file://.
+	path := m.Q("path")
+	local := fmt.Sprintf("%s = %s", m.D.ByteOrder(fmt.Sprintf("substr(%s, 1, 8)", path)), m.D.ByteOrder("'file:///'"))
+	// Refuse before any change if a path would not fit the key column. A
+	// file:/// URI is measured as the plain path it turns back into.
+	length := fmt.Sprintf("CASE WHEN %s THEN %s - 7 ELSE %s END", local, m.D.CharLength(path), m.D.CharLength(path))
+	n, sample, err := m.CountAndSample(fmt.Sprintf("SELECT %s FROM %s WHERE %s > %d ORDER BY %s",
+		m.Q("id"), m.Q("file"), length, fileKeyLength, m.Q("id")))
+	if err != nil {
+		return fmt.Errorf("look for file paths too long to roll back: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("%d file path(s) are longer than %d characters, the most file.path holds before this revision (files %s); nothing was changed: shorten those paths or delete those files, then roll back again",
+			n, fileKeyLength, dialect.Sample(sample))
+	}
+	// Strip in place: a re-run finds plain paths and leaves them alone.
+	err = m.Batches("file", "id", 0, func(m *dialect.Migrator, after *string, upTo string) error {
+		where, args := m.KeyRange("id", after, upTo)
+		if err := m.Exec(fmt.Sprintf("UPDATE %s SET %s = substr(%s, 8) WHERE %s AND %s",
+			m.Q("file"), path, path, where, local), args...); err != nil {
+			return fmt.Errorf("turn file:// URIs back into local paths: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	return m.AlterTable(fileAt10, fileAt1)
+}
+
+// fileSkip is one reason a file step leaves rows alone, counted batch by
+// batch with the first few file IDs, so memory stays flat however many
+// rows match.
+type fileSkip struct {
+	cond   string // SQL condition over a file row
+	notice string // format taking the count and the sample
+	n      int64
+	sample []string
+}
+
+// countFileSkips adds the files of one batch that match each skip's
+// condition; only matching rows come back.
+func countFileSkips(m *dialect.Migrator, where string, args []any, skips []*fileSkip) error {
+	flags := make([]string, len(skips))
+	conds := make([]string, len(skips))
+	for i, s := range skips {
+		flags[i] = fmt.Sprintf("CASE WHEN %s THEN 1 ELSE 0 END", s.cond)
+		conds[i] = "(" + s.cond + ")"
+	}
+	rows, err := m.Rows(fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s AND (%s) ORDER BY %s",
+		m.Q("id"), strings.Join(flags, ", "), m.Q("file"), where, strings.Join(conds, " OR "), m.Q("id")), args...)
+	if err != nil {
+		return fmt.Errorf("count files left unchanged: %w", err)
+	}
+	defer rows.Close()
+	var id string
+	hit := make([]int64, len(skips))
+	dest := []any{&id}
+	for i := range hit {
+		dest = append(dest, &hit[i])
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("count files left unchanged: %w", err)
+		}
+		for i, s := range skips {
+			if hit[i] == 1 {
+				s.n++
+				if len(s.sample) < dialect.SampleSize {
+					s.sample = append(s.sample, id)
+				}
+			}
+		}
+	}
+	return rows.Err()
+}
+
+func reportFileSkips(m *dialect.Migrator, skips []*fileSkip) {
+	for _, s := range skips {
+		if s.n > 0 {
+			m.Noticef(s.notice, s.n, dialect.Sample(s.sample))
+		}
+	}
 }
