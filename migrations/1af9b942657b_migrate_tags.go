@@ -1,9 +1,34 @@
 package migrations
 
-import "github.com/openwebui-go/schema/internal/dialect"
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/openwebui-go/schema/internal/dialect"
+)
 
 // Revision 1af9b942657b (migrate_tags) moves tags out of the chat payload
 // into tag and chat_tag.
+//
+// Up: every string in a payload's "tags" array becomes a chat_tag row under
+// its normalised id (normalizeTag); tag.name is the byte-wise smallest
+// trimmed spelling of the id over all chats. "pinned" sets chat.pinned
+// instead. The strings leave the payload: the key goes, or keeps only the
+// other elements in their order; every other member keeps its key and value
+// byte for byte. Left untouched and reported: payloads that are not JSON or
+// not an object, a "tags" value that is not an array, more than one "tags"
+// key, and in an array, non-strings and tags whose id is longer than a key
+// (255 characters). Empty tags are dropped and reported.
+//
+// MySQL/MariaDB: the default collation ignores case and accents, so ids such
+// as "café" and "cafe" are one key there; they merge into one tag (the id
+// inserted first, the byte-wise smallest name) instead of failing the step.
+//
+// Down writes tag names (ordered by tag id, byte order) after the elements
+// still in each payload's "tags" array, creating the key, or an object for a
+// NULL or null payload; a null "tags" holds nothing and is replaced. It
+// refuses, naming the chats, if a tagged chat's payload cannot take them.
 
 var tagAt7 = dialect.Table{
 	Name: "tag",
@@ -28,21 +53,186 @@ var chatTagAt7 = dialect.Table{
 	},
 }
 
+// The chat columns the data moves write.
+var (
+	tagsChatID      = dialect.Column{Name: "id", Type: dialect.Key}
+	tagsChatPayload = []dialect.Column{{Name: "chat", Type: dialect.JSON}}
+	tagsChatPinned  = []dialect.Column{{Name: "pinned", Type: dialect.Bool}}
+)
+
 func migrateTagsUp(m *dialect.Migrator) error {
 	if err := m.CreateTable(tagAt7); err != nil {
 		return err
 	}
-	if err := m.CreateTable(chatTagAt7); err != nil {
+	// chat_tag is filled first and completed after (its plain index, and on
+	// PostgreSQL its foreign keys): much faster than row by row.
+	loading := dialect.BulkLoadShape(m.D, chatTagAt7)
+	if err := m.CreateTable(loading); err != nil {
 		return err
 	}
-	// DATA: move string tags from chat.chat.tags into tag/chat_tag.
-	return nil
+	// Every payload is read (NULL has nothing to move): JSON that does not
+	// parse is reported too. Each page commits its tags, links and payload
+	// rewrites together, so on MySQL a re-run finds the chats already done
+	// without string tags and carries on with the rest.
+	var r tagsUpReports
+	withPayload := tagsChatSet{table: "chat", column: "id", filter: m.Q("chat") + " IS NOT NULL"}
+	if err := tagsChatPages(m, withPayload, func(m *dialect.Migrator, page []tagsChatRow) error {
+		return moveTags(m, page, &r)
+	}); err != nil {
+		return fmt.Errorf("move tags from chat payloads into tag and chat_tag: %w", err)
+	}
+	r.notify(m)
+	return m.AlterTable(loading, chatTagAt7)
+}
+
+// moveTags writes one page's tags, links, payloads and pinned flags.
+func moveTags(m *dialect.Migrator, page []tagsChatRow, r *tagsUpReports) error {
+	names := map[string]string{} // tag id -> smallest spelling in the page
+	var links, payloads, pins [][]any
+	for _, c := range page {
+		x := extractTags(c.payload, r)
+		if x.problem != nil {
+			x.problem.add(c.id)
+			continue
+		}
+		if x.nonString {
+			r.nonString.add(c.id)
+		}
+		if x.tooLong {
+			r.tooLong.add(c.id)
+		}
+		if x.empty {
+			r.empty.add(c.id)
+		}
+		for _, t := range x.tags {
+			if old, ok := names[t.id]; !ok || t.name < old {
+				names[t.id] = t.name
+			}
+			links = append(links, []any{c.id, t.id})
+		}
+		if x.pinned {
+			pins = append(pins, []any{c.id, true})
+		}
+		if x.payload != nil {
+			payloads = append(payloads, []any{c.id, string(x.payload)})
+		}
+	}
+	ids := make([]string, 0, len(names))
+	for id := range names {
+		ids = append(ids, id)
+	}
+	// Sorted, so that which of two ids MySQL's collation equates is kept
+	// does not depend on map order.
+	slices.Sort(ids)
+	tags := make([][]any, len(ids))
+	for i, id := range ids {
+		tags[i] = []any{id, names[id]}
+	}
+	// KeepMin makes tag.name the smallest spelling across pages too.
+	if err := tagsInChunks(tags, 2, func(rows [][]any) error {
+		return m.InsertRows(tagAt7.Name, tagAt7.Columns, rows, dialect.Conflict{Keys: []string{"id"}, KeepMin: "name"})
+	}); err != nil {
+		return err
+	}
+	if err := tagsInChunks(links, 2, func(rows [][]any) error {
+		return m.InsertRows(chatTagAt7.Name, chatTagAt7.Columns, rows, dialect.Conflict{Keys: chatTagAt7.PrimaryKey})
+	}); err != nil {
+		return err
+	}
+	if err := tagsInChunks(payloads, 2, func(rows [][]any) error {
+		return m.UpdateFromValues("chat", tagsChatID, tagsChatPayload, rows)
+	}); err != nil {
+		return err
+	}
+	return tagsInChunks(pins, 2, func(rows [][]any) error {
+		return m.UpdateFromValues("chat", tagsChatID, tagsChatPinned, rows)
+	})
 }
 
 func migrateTagsDown(m *dialect.Migrator) error {
-	// DATA: write tag names back into chat payloads.
+	// On MySQL a re-run after a crash may find chat_tag already dropped:
+	// then every name is back in its payload.
+	if m.DB.Migrator().HasTable(chatTagAt7.Name) {
+		if err := restoreTags(m); err != nil {
+			return err
+		}
+	}
 	if err := m.DropTable(chatTagAt7.Name); err != nil {
 		return err
 	}
 	return m.DropTable(tagAt7.Name)
+}
+
+// restoreTags writes every chat's tag names back into its payload. Each page
+// deletes the chat_tag rows it wrote back in the same commit, so on MySQL a
+// re-run never appends a name twice.
+func restoreTags(m *dialect.Migrator) error {
+	tagged := tagsChatSet{table: "chat_tag", column: "chat_id"}
+	var refused tagsChatReport
+	var reason string
+	err := tagsChatPages(m, tagged, func(m *dialect.Migrator, page []tagsChatRow) error {
+		first, last := page[0].id, page[len(page)-1].id
+		names, err := pageTagNames(m, first, last)
+		if err != nil {
+			return err
+		}
+		var payloads [][]any
+		for _, c := range page {
+			tags := names[c.id]
+			if len(tags) == 0 {
+				return fmt.Errorf("chat %q has chat_tag rows whose chat_id does not match it exactly; fix the chat_tag rows and run the downgrade again", c.id)
+			}
+			slices.SortFunc(tags, func(a, b tagsPayloadTag) int { return strings.Compare(a.id, b.id) })
+			list := make([]string, len(tags))
+			for i, t := range tags {
+				list[i] = t.name
+			}
+			p, err := appendTagNames(c.payload, c.valid, list)
+			if err != nil {
+				if refused.n == 0 {
+					reason = fmt.Sprintf("chat %q: %v", c.id, err)
+				}
+				refused.add(c.id)
+				continue
+			}
+			payloads = append(payloads, []any{c.id, string(p)})
+		}
+		if refused.n > 0 {
+			return nil // keep reading to name every such chat, but write nothing more
+		}
+		if err := tagsInChunks(payloads, 2, func(rows [][]any) error {
+			return m.UpdateFromValues("chat", tagsChatID, tagsChatPayload, rows)
+		}); err != nil {
+			return err
+		}
+		return m.Exec(tagsSQL(m, "DELETE FROM {chat_tag} WHERE {chat_id} >= ? AND {chat_id} <= ?"), first, last)
+	})
+	if err != nil {
+		return fmt.Errorf("write tag names back into chat payloads: %w", err)
+	}
+	if refused.n > 0 {
+		return fmt.Errorf(`%d chat(s) have tags but a payload that cannot take them back (it must be NULL or a JSON object whose "tags" is absent, null or an array), e.g. chat IDs %s (%s); fix those payloads or delete their chat_tag rows, then run the downgrade again`,
+			refused.n, dialect.Sample(refused.sample), reason)
+	}
+	return nil
+}
+
+// pageTagNames reads the tags of the chats with first <= id <= last.
+func pageTagNames(m *dialect.Migrator, first, last string) (map[string][]tagsPayloadTag, error) {
+	rows, err := m.Rows(tagsSQL(m, `SELECT ct.{chat_id}, t.{id}, t.{name} FROM {chat_tag} ct JOIN {tag} t ON t.{id} = ct.{tag_id}
+		WHERE ct.{chat_id} >= ? AND ct.{chat_id} <= ?`), first, last)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]tagsPayloadTag{}
+	for rows.Next() {
+		var chat string
+		var t tagsPayloadTag
+		if err := rows.Scan(&chat, &t.id, &t.name); err != nil {
+			return nil, fmt.Errorf("read chat_tag rows: %w", err)
+		}
+		out[chat] = append(out[chat], t)
+	}
+	return out, rows.Err()
 }

@@ -1,8 +1,22 @@
 package migrations
 
-import "github.com/openwebui-go/schema/internal/dialect"
+import (
+	"fmt"
+
+	"github.com/openwebui-go/schema/internal/dialect"
+)
 
 // Revision 3ab32c4b8f59 (update_tags) makes tags per user.
+//
+// Up: each owner of a chat using a tag gets their own row of it, with the
+// shared row's name; chats without an owner (NULL user_id) count as owner
+// ''. A shared row (user_id '') stays only for tags no chat uses or an
+// ownerless chat uses. chat_tag.user_id is the chat's owner ('' for none).
+// On MySQL/MariaDB user IDs that differ only in case or accents are one key
+// (the default collation), so such users share their tag rows.
+//
+// Down keeps, of each tag id, the row with the byte-wise smallest user_id
+// (its name and nothing else: color and icon go with the columns).
 
 var tagAt8 = tagAt7.With(
 	dialect.Column{Name: "user_id", Type: dialect.Key, NotNull: true},
@@ -28,18 +42,71 @@ func updateTagsUp(m *dialect.Migrator) error {
 	if err := m.AlterTable(tagAt7, tagAt8, dialect.Fill{Column: "user_id", Expr: "''"}); err != nil {
 		return err
 	}
-	// DATA: one tag row per (tag, owner of a chat using it); unused stay ''.
+	if err := splitTagsPerUser(m); err != nil {
+		return err
+	}
 	return m.AlterTable(chatTagUnlinked, chatTagAt8, dialect.Fill{Column: "user_id",
 		Expr: "COALESCE((SELECT " + m.Q("user_id") + " FROM " + m.Q("chat") + " WHERE " + m.Q("chat") + "." + m.Q("id") + " = " + m.Q("chat_tag") + "." + m.Q("chat_id") + "), '')"})
+}
+
+// splitTagsPerUser gives every owner of a chat using a tag their own row of
+// it, with the shared row's name, then deletes the shared rows only owners
+// use. A tag no chat uses, or one an ownerless chat uses, keeps its shared
+// row (empty user_id). Both statements are guarded by what already exists,
+// so on MySQL a re-run after a crash does nothing twice.
+func splitTagsPerUser(m *dialect.Migrator) error {
+	// The distinct (owner, tag) pairs are found once; only then is each
+	// checked against the rows already there. Owner first: SQLite then
+	// walks chat_tag in key order instead of by tag, which visits the chats
+	// in order rather than at random (six times faster at a million chats).
+	insert := tagsSQL(m, `INSERT INTO {tag} ({id}, {user_id}, {name})
+		SELECT t.{id}, p.{owner}, t.{name}
+		FROM (SELECT DISTINCT COALESCE(c.{user_id}, '') AS {owner}, ct.{tag_id}
+			FROM {chat} c JOIN {chat_tag} ct ON ct.{chat_id} = c.{id}) p
+		JOIN {tag} t ON t.{id} = p.{tag_id} AND t.{user_id} = ''
+		WHERE NOT EXISTS (SELECT 1 FROM {tag} o WHERE o.{id} = t.{id} AND o.{user_id} = p.{owner})`)
+	if err := m.Exec(insert); err != nil {
+		return fmt.Errorf("give each chat owner their own tag rows: %w", err)
+	}
+	// A shared row stays if an ownerless chat uses it, or if no chat does
+	// (then no owner has a row of it). MySQL 8 deletes from a table a
+	// subquery reads only if the subquery is materialised: DISTINCT does.
+	del := tagsSQL(m, `DELETE FROM {tag} WHERE {user_id} = ''
+		AND {id} IN (SELECT o.{id} FROM (SELECT DISTINCT {id} FROM {tag} WHERE {user_id} <> '') o)
+		AND {id} NOT IN (SELECT ct.{tag_id} FROM {chat} c JOIN {chat_tag} ct ON ct.{chat_id} = c.{id}
+			WHERE (c.{user_id} IS NULL OR c.{user_id} = '') AND ct.{tag_id} IS NOT NULL)`)
+	if err := m.Exec(del); err != nil {
+		return fmt.Errorf("remove shared tag rows that only owned chats use: %w", err)
+	}
+	return nil
 }
 
 func updateTagsDown(m *dialect.Migrator) error {
 	if err := m.AlterTable(chatTagAt8, chatTagUnlinked); err != nil {
 		return err
 	}
-	// DATA: merge per-user rows back into one row per id.
+	// On MySQL a re-run may find tag.user_id gone: the merge happened.
+	if m.DB.Migrator().HasColumn(tagAt8.Name, "user_id") {
+		if err := mergeTagsPerUser(m); err != nil {
+			return err
+		}
+	}
 	if err := m.AlterTable(tagAt8, tagAt7); err != nil {
 		return err
 	}
 	return m.AlterTable(chatTagUnlinked, chatTagAt7)
+}
+
+// mergeTagsPerUser keeps, of each tag id, the row with the byte-wise
+// smallest user_id (its name becomes the tag's) and deletes the others.
+// The GROUP BY makes MySQL materialise the subquery, which it requires
+// before deleting from a table the subquery reads.
+func mergeTagsPerUser(m *dialect.Migrator) error {
+	del := tagsSQL(m, `DELETE FROM {tag} WHERE EXISTS (
+		SELECT 1 FROM (SELECT {id}, MIN(`+m.D.ByteOrder(m.Q("user_id"))+`) AS {first_user} FROM {tag} GROUP BY {id}) k
+		WHERE k.{id} = {tag}.{id} AND `+m.D.ByteOrder(m.Q("tag")+"."+m.Q("user_id"))+` <> k.{first_user})`)
+	if err := m.Exec(del); err != nil {
+		return fmt.Errorf("merge per-user tag rows into one row per tag: %w", err)
+	}
+	return nil
 }
