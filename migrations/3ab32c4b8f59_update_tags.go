@@ -25,18 +25,22 @@ var tagAt8 = tagAt7.With(
 	dialect.PrimaryKey{"id", "user_id"},
 )
 
-// chatTagUnlinked is chat_tag between the two halves of the change: its
-// key to tag(id) must go before tag's primary key can change.
-var chatTagUnlinked = chatTagAt7.Without("fk_chat_tag_tag_id")
-
-var chatTagAt8 = chatTagUnlinked.With(
+var chatTagAt8 = chatTagAt7.Without("fk_chat_tag_tag_id").With(
 	dialect.Column{Name: "user_id", Type: dialect.Key, NotNull: true},
 	dialect.Index{Name: "idx_chat_tag_user_id_tag_id", Columns: []string{"user_id", "tag_id"}},
 	dialect.ForeignKey{Name: "fk_chat_tag_tag_id_user_id", Columns: []string{"tag_id", "user_id"}, RefTable: "tag", RefColumns: []string{"id", "user_id"}, OnDelete: "CASCADE"},
 )
 
+// chat_tag is rebuilt rather than altered in both directions: every row
+// gains or loses user_id, and writing each row once into a fresh table,
+// then building its indexes and keys over all rows, is several times
+// faster than updating millions of rows in place. No table references
+// chat_tag, so it can be swapped.
+
 func updateTagsUp(m *dialect.Migrator) error {
-	if err := m.AlterTable(chatTagAt7, chatTagUnlinked); err != nil {
+	// chat_tag's key to tag(id) goes first: tag's primary key changes
+	// under it (on SQLite the rebuild below drops it).
+	if err := m.DropForeignKey(chatTagAt7.Name, "fk_chat_tag_tag_id"); err != nil {
 		return err
 	}
 	if err := m.AlterTable(tagAt7, tagAt8, dialect.Fill{Column: "user_id", Expr: "''"}); err != nil {
@@ -45,7 +49,7 @@ func updateTagsUp(m *dialect.Migrator) error {
 	if err := splitTagsPerUser(m); err != nil {
 		return err
 	}
-	return m.AlterTable(chatTagUnlinked, chatTagAt8, dialect.Fill{Column: "user_id",
+	return m.RebuildTable(chatTagAt7, chatTagAt8, dialect.Fill{Column: "user_id",
 		Expr: "COALESCE((SELECT " + m.Q("user_id") + " FROM " + m.Q("chat") + " WHERE " + m.Q("chat") + "." + m.Q("id") + " = " + m.Q("chat_tag") + "." + m.Q("chat_id") + "), '')"})
 }
 
@@ -82,7 +86,9 @@ func splitTagsPerUser(m *dialect.Migrator) error {
 }
 
 func updateTagsDown(m *dialect.Migrator) error {
-	if err := m.AlterTable(chatTagAt8, chatTagUnlinked); err != nil {
+	// The per-user key goes first, so merging tag rows cascades to nothing
+	// (on SQLite keys are not enforced during a run).
+	if err := m.DropForeignKey(chatTagAt8.Name, "fk_chat_tag_tag_id_user_id"); err != nil {
 		return err
 	}
 	// On MySQL a re-run may find tag.user_id gone: the merge happened.
@@ -94,7 +100,7 @@ func updateTagsDown(m *dialect.Migrator) error {
 	if err := m.AlterTable(tagAt8, tagAt7); err != nil {
 		return err
 	}
-	return m.AlterTable(chatTagUnlinked, chatTagAt7)
+	return m.RebuildTable(chatTagAt8, chatTagAt7)
 }
 
 // mergeTagsPerUser keeps, of each tag id, the row with the byte-wise

@@ -60,6 +60,8 @@ type Dialect interface {
 	createTable(m *Migrator, t Table) error
 	dropTable(m *Migrator, name string) error
 	alterTable(m *Migrator, from, to Table, fills []Fill) error
+	rebuildTable(m *Migrator, from, to Table, fills []Fill) error
+	dropForeignKey(m *Migrator, table, name string) error
 	updateFromValues(table string, key Column, cols []Column, rows int) string
 	insertRows(table string, cols []Column, rows int, c Conflict) string
 	createMigrationsTable(m *Migrator, name string) error

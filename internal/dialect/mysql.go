@@ -247,10 +247,8 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 		}
 	}
 	for _, f := range p.addFKs {
-		if !mg.HasConstraint(to.Name, f.Name) {
-			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s ADD %s", t, fkDef(d, f))); err != nil {
-				return err
-			}
+		if err := d.addForeignKey(m, to.Name, f); err != nil {
+			return err
 		}
 	}
 	return nil

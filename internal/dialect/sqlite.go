@@ -213,24 +213,7 @@ func singleColumnFK(fks []ForeignKey, col string) (ForeignKey, bool) {
 // then proves every reference still holds.
 func (d sqliteDialect) rebuild(m *Migrator, from, to Table, fills []Fill) error {
 	tmp := to.Name + "__new"
-	fillOf := map[string]string{}
-	for _, f := range fills {
-		fillOf[f.Column] = f.Expr
-	}
-	var cols, exprs []string
-	for _, c := range to.Columns {
-		e, filled := fillOf[c.Name]
-		_, existed := from.Column(c.Name)
-		switch {
-		case filled:
-		case existed:
-			e = d.Quote(c.Name)
-		default:
-			continue // a new column without a fill takes its default
-		}
-		cols = append(cols, d.Quote(c.Name))
-		exprs = append(exprs, e)
-	}
+	cols, exprs := copySelect(d, from, to, fills)
 	stmts := []string{
 		"DROP TABLE IF EXISTS " + d.Quote(tmp),
 		createTableSQL(d, to, tmp, false, false),

@@ -1,0 +1,314 @@
+package dialect
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// RebuildTable takes a table from shape from to shape to, like AlterTable,
+// by copying its rows into a new table of the target shape and swapping it
+// in: the fastest way to reshape a large table, since every row is written
+// once, in key order, and indexes and foreign keys are built over all rows
+// at once afterwards instead of row by row. It refuses a table that another
+// table references (swapping it would break their keys; use AlterTable).
+// On PostgreSQL, privileges granted on the table are not carried over.
+func (m *Migrator) RebuildTable(from, to Table, fills ...Fill) error {
+	if from.Name != to.Name {
+		return fmt.Errorf("rebuild table: shapes name different tables (%s, %s)", from.Name, to.Name)
+	}
+	for _, t := range []Table{from, to} {
+		if err := t.validate(); err != nil {
+			return err
+		}
+	}
+	if len(to.PrimaryKey) == 0 {
+		return fmt.Errorf("rebuild table %s: the copy walks the primary key, and the shape has none", to.Name)
+	}
+	for _, f := range fills {
+		if _, ok := to.Column(f.Column); !ok {
+			return fmt.Errorf("rebuild table %s: fill for unknown column %s", to.Name, f.Column)
+		}
+	}
+	if err := m.D.rebuildTable(m, from, to, fills); err != nil {
+		return fmt.Errorf("rebuild table %s: %w", to.Name, err)
+	}
+	return nil
+}
+
+// DropForeignKey drops a table's foreign key now, where the dialect can do
+// that in place (PostgreSQL, MySQL), so that the table it references can
+// change its key. SQLite cannot drop a key without rebuilding the table:
+// there the key stays in the definition (it is not enforced during a run)
+// until the step's next AlterTable or RebuildTable of the table, which a
+// step calling DropForeignKey must therefore make.
+func (m *Migrator) DropForeignKey(table, name string) error {
+	if err := m.D.dropForeignKey(m, table, name); err != nil {
+		return fmt.Errorf("drop foreign key %s of %s: %w", name, table, err)
+	}
+	return nil
+}
+
+// copySelect lists the columns a rebuild writes and the expressions that
+// fill them from the old row: the fill, the same column, or nothing (a new
+// column without a fill takes its default).
+func copySelect(d Dialect, from, to Table, fills []Fill) (cols, exprs []string) {
+	fillOf := map[string]string{}
+	for _, f := range fills {
+		fillOf[f.Column] = f.Expr
+	}
+	for _, c := range to.Columns {
+		e, filled := fillOf[c.Name]
+		_, existed := from.Column(c.Name)
+		switch {
+		case filled:
+		case existed:
+			e = d.Quote(c.Name)
+		default:
+			continue
+		}
+		cols = append(cols, d.Quote(c.Name))
+		exprs = append(exprs, e)
+	}
+	return cols, exprs
+}
+
+// bareShape is t with only its columns and primary key: the shape rows are
+// copied into before indexes, checks and foreign keys are built.
+func bareShape(t Table) Table {
+	t = t.clone()
+	t.Indexes, t.ForeignKeys, t.Checks = nil, nil, nil
+	return t
+}
+
+// copyRows copies every row of src into dst in batches along src's first
+// primary key column, reporting progress.
+func copyRows(m *Migrator, src, dst string, key string, cols, exprs []string) error {
+	insert := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE ",
+		m.Q(dst), strings.Join(cols, ","), strings.Join(exprs, ","), m.Q(src))
+	return m.Batches(src, key, BatchSize, func(m *Migrator, after *string, upTo string) error {
+		where, args := m.KeyRange(key, after, upTo)
+		return m.Exec(insert+where, args...)
+	})
+}
+
+func (d postgresDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill) error {
+	refs, err := m.Strings(`SELECT conrelid::regclass::text FROM pg_constraint
+		WHERE contype = 'f' AND confrelid = to_regclass(?) AND conrelid <> confrelid`, d.Quote(to.Name))
+	if err != nil {
+		return err
+	}
+	if len(refs) > 0 {
+		return fmt.Errorf("table %s is referenced by %s; reshape it with AlterTable", to.Name, strings.Join(refs, ", "))
+	}
+	p := planAlter(from, to, fills)
+	for _, c := range p.conversions() {
+		if err := checkConvertible(m, from, c); err != nil {
+			return err
+		}
+	}
+	tmp := to.Name + "__new"
+	cols, exprs := copySelect(d, from, to, fills)
+	for _, s := range []string{
+		"DROP TABLE IF EXISTS " + d.Quote(tmp),
+		createTableSQL(d, bareShape(to), tmp, false, false),
+	} {
+		if err := m.Exec(s); err != nil {
+			return err
+		}
+	}
+	if err := copyRows(m, to.Name, tmp, to.PrimaryKey[0], cols, exprs); err != nil {
+		return err
+	}
+	stmts := []string{
+		"DROP TABLE " + d.Quote(to.Name),
+		fmt.Sprintf("ALTER TABLE %s RENAME TO %s", d.Quote(tmp), d.Quote(to.Name)),
+		fmt.Sprintf("ALTER INDEX IF EXISTS %s RENAME TO %s", d.Quote(tmp+"_pkey"), d.Quote(to.Name+"_pkey")),
+	}
+	stmts = append(stmts, d.finishSQL(to)...)
+	for _, s := range stmts {
+		if err := m.Exec(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finishSQL builds what bareShape left out.
+func (d postgresDialect) finishSQL(t Table) []string {
+	var out []string
+	for _, i := range t.Indexes {
+		out = append(out, createIndexSQL(d, t.Name, i, true))
+	}
+	for _, c := range t.Checks {
+		out = append(out, fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(t.Name), checkDef(d, c)))
+	}
+	for _, f := range t.ForeignKeys {
+		out = append(out, fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(t.Name), fkDef(d, f)))
+	}
+	return out
+}
+
+func (d postgresDialect) dropForeignKey(m *Migrator, table, name string) error {
+	return m.Exec(fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", d.Quote(table), d.Quote(name)))
+}
+
+// rebuildTable on MySQL survives a crash at any statement: the copy goes
+// to t__new, RENAME TABLE swaps both names in one statement (the old table
+// becoming t__old), and what is left shows how far an interrupted run got.
+func (d mysqlDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill) error {
+	t, tmp, old := to.Name, to.Name+"__new", to.Name+"__old"
+	mg := m.DB.Migrator()
+	swapped := mg.HasTable(old)
+	if !swapped {
+		done, err := d.hasShape(m, to)
+		if err != nil {
+			return err
+		}
+		swapped = done
+	}
+	if !swapped {
+		refs, err := m.Strings(`SELECT TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
+			WHERE CONSTRAINT_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME = ? AND TABLE_NAME <> ?`, t, t)
+		if err != nil {
+			return err
+		}
+		if len(refs) > 0 {
+			return fmt.Errorf("table %s is referenced by %s; reshape it with AlterTable", t, strings.Join(refs, ", "))
+		}
+		p := planAlter(from, to, fills)
+		for _, c := range p.conversions() {
+			if err := checkConvertible(m, from, c); err != nil {
+				return err
+			}
+		}
+		// A partial copy left by an interrupted run is started again.
+		if err := m.Exec("DROP TABLE IF EXISTS " + d.Quote(tmp)); err != nil {
+			return err
+		}
+		if err := m.Exec(createTableSQL(d, bareShape(to), tmp, false, true)); err != nil {
+			return err
+		}
+		cols, exprs := copySelect(d, from, to, fills)
+		if err := copyRows(m, t, tmp, to.PrimaryKey[0], cols, exprs); err != nil {
+			return err
+		}
+		if err := m.Exec(fmt.Sprintf("RENAME TABLE %s TO %s, %s TO %s", d.Quote(t), d.Quote(old), d.Quote(tmp), d.Quote(t))); err != nil {
+			return err
+		}
+	}
+	if err := m.Exec("DROP TABLE IF EXISTS " + d.Quote(old)); err != nil {
+		return err
+	}
+	for _, i := range to.Indexes {
+		if !mg.HasIndex(t, i.Name) {
+			if err := m.Exec(createIndexSQL(d, t, i, false)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range to.Checks {
+		if !mg.HasConstraint(t, c.Name) {
+			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(t), checkDef(d, c))); err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range to.ForeignKeys {
+		if err := d.addForeignKey(m, t, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hasShape reports whether a table already has exactly the columns of t,
+// with their types: how a re-run tells a finished rebuild from the old table.
+func (d mysqlDialect) hasShape(m *Migrator, t Table) (bool, error) {
+	rows, err := m.Rows(`SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, t.Name)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return false, err
+		}
+		c, ok := t.Column(name)
+		if !ok || !slices.Contains(mysqlDataTypes[c.Type], strings.ToLower(typ)) {
+			return false, rows.Err()
+		}
+		n++
+	}
+	return n == len(t.Columns), rows.Err()
+}
+
+// addForeignKey checks the key holds with one join, then adds it with
+// foreign_key_checks off, which InnoDB does in place; with checks on it
+// copies the whole table. A failing row is named rather than left to the
+// server's generic error.
+func (d mysqlDialect) addForeignKey(m *Migrator, table string, f ForeignKey) error {
+	if m.DB.Migrator().HasConstraint(table, f.Name) {
+		return nil
+	}
+	if err := checkForeignKey(m, table, f); err != nil {
+		return err
+	}
+	if err := m.Exec("SET SESSION foreign_key_checks = 0"); err != nil {
+		return err
+	}
+	err := m.Exec(fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(table), fkDef(d, f)))
+	if restore := m.DB.Exec("SET SESSION foreign_key_checks = 1").Error; err == nil {
+		err = restore
+	}
+	return err
+}
+
+// checkForeignKey refuses a key that some row would break, naming a few.
+func checkForeignKey(m *Migrator, table string, f ForeignKey) error {
+	var on, notNull []string
+	for i, c := range f.Columns {
+		on = append(on, fmt.Sprintf("p.%s = c.%s", m.Q(f.RefColumns[i]), m.Q(c)))
+		notNull = append(notNull, "c."+m.Q(c)+" IS NOT NULL")
+	}
+	q := fmt.Sprintf("SELECT c.%s FROM %s c LEFT JOIN %s p ON %s WHERE %s AND p.%s IS NULL",
+		m.Q(f.Columns[0]), m.Q(table), m.Q(f.RefTable), strings.Join(on, " AND "), strings.Join(notNull, " AND "), m.Q(f.RefColumns[0]))
+	n, sample, err := m.CountAndSample(q)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("%d row(s) of %s name a %s that does not exist (%s %s), so foreign key %s cannot be added; fix or delete them and run again",
+			n, table, f.RefTable, f.Columns[0], Sample(sample), f.Name)
+	}
+	return nil
+}
+
+func (d mysqlDialect) dropForeignKey(m *Migrator, table, name string) error {
+	mg := m.DB.Migrator()
+	if mg.HasConstraint(table, name) {
+		if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP FOREIGN KEY %s", d.Quote(table), d.Quote(name))); err != nil {
+			return err
+		}
+	}
+	// The index InnoDB made for the key is not the table's to keep.
+	if mg.HasIndex(table, name) {
+		return m.Exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", d.Quote(table), d.Quote(name)))
+	}
+	return nil
+}
+
+func (d sqliteDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill) error {
+	for _, c := range planAlter(from, to, fills).conversions() {
+		if err := checkConvertible(m, from, c); err != nil {
+			return err
+		}
+	}
+	return d.rebuild(m, from, to, fills)
+}
+
+// dropForeignKey on SQLite leaves the key to the table's next rebuild.
+func (sqliteDialect) dropForeignKey(*Migrator, string, string) error { return nil }
