@@ -18,16 +18,19 @@ var fileAt11 = fileAt10.With(
 )
 
 func updateFileTableSizeUp(m *dialect.Migrator) error {
-	if err := m.AlterTable(fileAt10, fileAt11); err != nil {
-		return err
-	}
 	size := m.D.JSONInt("meta", "size")
 	mime := m.D.JSONString("meta", "content_type")
-	// Each JSON value is extracted once per row where possible (it is the
-	// costly part): size is copied as it is and negative sizes are cleared
-	// after; the skip conditions look at meta only where a column stayed
-	// NULL.
-	skips := []*fileSkip{
+	// Values come from meta alone, so a re-run (MySQL, after a crash)
+	// writes the same ones. mime_type is a key column: a longer value
+	// would not fit.
+	if err := m.RebuildTable(fileAt10, fileAt11,
+		dialect.Fill{Column: "size", Expr: fmt.Sprintf("CASE WHEN %s >= 0 THEN %s END", size, size)},
+		dialect.Fill{Column: "mime_type", Expr: fmt.Sprintf("CASE WHEN %s BETWEEN 1 AND %d THEN %s END", m.D.CharLength(mime), fileKeyLength, mime)},
+	); err != nil {
+		return fmt.Errorf("backfill file size and mime_type from meta: %w", err)
+	}
+	// The skip conditions look at meta only where a column stayed NULL.
+	return reportFileSkips(m, []*fileSkip{
 		{
 			cond: fmt.Sprintf("%s IS NULL AND %s IS NULL AND %s",
 				m.Q("size"), m.Q("mime_type"), dialect.JSONUnparsable(m.D, "meta")),
@@ -41,27 +44,7 @@ func updateFileTableSizeUp(m *dialect.Migrator) error {
 			cond:   fmt.Sprintf("%s IS NULL AND %s", m.Q("mime_type"), dialect.JSONKeyPresent(m.D, "meta", "content_type")),
 			notice: fmt.Sprintf("left mime_type NULL for %%d file(s) whose meta.content_type is not a non-empty string of at most %d characters (files %%s)", fileKeyLength),
 		},
-	}
-	// Values are computed from meta alone, so a re-run (MySQL, after a
-	// crash) writes the same ones.
-	err := m.Batches("file", "id", 0, func(m *dialect.Migrator, after *string, upTo string) error {
-		where, args := m.KeyRange("id", after, upTo)
-		// mime_type is a key column: a longer value would not fit.
-		if err := m.Exec(fmt.Sprintf("UPDATE %s SET %s = %s, %s = CASE WHEN %s BETWEEN 1 AND %d THEN %s END WHERE %s AND %s IS NOT NULL",
-			m.Q("file"), m.Q("size"), size, m.Q("mime_type"), m.D.CharLength(mime), fileKeyLength, mime, where, m.Q("meta")), args...); err != nil {
-			return fmt.Errorf("backfill file size and mime_type from meta: %w", err)
-		}
-		if err := m.Exec(fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %s AND %s < 0",
-			m.Q("file"), m.Q("size"), where, m.Q("size")), args...); err != nil {
-			return fmt.Errorf("clear negative file sizes: %w", err)
-		}
-		return countFileSkips(m, where, args, skips)
 	})
-	if err != nil {
-		return err
-	}
-	reportFileSkips(m, skips)
-	return nil
 }
 
 // updateFileTableSizeDown drops the columns; meta still holds the values

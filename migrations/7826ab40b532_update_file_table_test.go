@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/migtest"
 	"github.com/openwebui-go/schema/internal/testdb"
@@ -178,33 +177,5 @@ func TestUpdateFileTableSizeSeveralBatches(t *testing.T) {
 		d.Down()
 		migtest.RequireSameSchema(t, schema, d.Snapshot(), "before the step", "after its down")
 		requireFileColumn(t, d, "meta", metas) // the source values are still there
-	})
-}
-
-// Where steps run without a transaction (MySQL), a crash can leave the
-// columns added and the backfill half done; running the step again
-// completes it.
-func TestUpdateFileTableSizeRerunAfterInterruption(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, dl string) {
-		d := migtest.Before(t, dl, revFileSize)
-		if d.Dialector().RunMode() != dialect.NoTransactions {
-			t.Skipf("%s runs a step in a transaction: it cannot be left half done", dl)
-		}
-		n := dialect.BatchSize + 9
-		rows := make([]fileRow, n)
-		for i := range rows {
-			id := fmt.Sprintf("f%06d", i)
-			rows[i] = fileRow{id: id, meta: fmt.Sprintf(`{"size": %d, "content_type": "type/%d"}`, i-1, i)}
-		}
-		insertFileRows(t, d, rows)
-		d.Up()
-		sizes, mimes := fileColumn(t, d, "size"), fileColumn(t, d, "mime_type")
-
-		d.Exec("UPDATE "+d.Q("file")+" SET "+d.Q("size")+" = NULL, "+d.Q("mime_type")+" = NULL WHERE "+d.Q("id")+" > ?", "f003000")
-		d.Exec("DELETE FROM "+db.MigrationsTable+" WHERE id = ?", revFileSize)
-		notices := d.Up()
-		requireFileColumn(t, d, "size", sizes)
-		requireFileColumn(t, d, "mime_type", mimes)
-		requireSkipNotice(t, notices, sizeNotice, []string{"f000000"}) // size -1
 	})
 }

@@ -15,14 +15,16 @@ var fileAt12 = fileAt11.With(
 )
 
 func updateFileTableProcessedUp(m *dialect.Migrator) error {
-	if err := m.AlterTable(fileAt11, fileAt12); err != nil {
-		return err
-	}
 	collection := m.D.JSONString("meta", "collection_name")
-	named := fmt.Sprintf("%s > 0", m.D.CharLength(collection))
+	// Computed from meta alone, so a re-run (MySQL, after a crash) writes
+	// the same values.
+	processed := fmt.Sprintf("CASE WHEN %s > 0 THEN true ELSE false END", m.D.CharLength(collection))
+	if err := m.RebuildTable(fileAt11, fileAt12, dialect.Fill{Column: "processed", Expr: processed}); err != nil {
+		return fmt.Errorf("mark files with a collection as processed: %w", err)
+	}
 	// The skip conditions look at meta only where processed stayed false.
 	unprocessed := fmt.Sprintf("%s = false", m.Q("processed"))
-	skips := []*fileSkip{
+	return reportFileSkips(m, []*fileSkip{
 		{
 			cond:   unprocessed + " AND " + dialect.JSONUnparsable(m.D, "meta"),
 			notice: "left processed false for %d file(s) whose meta is not valid JSON (files %s)",
@@ -31,22 +33,7 @@ func updateFileTableProcessedUp(m *dialect.Migrator) error {
 			cond:   unprocessed + " AND " + dialect.JSONKeyPresent(m.D, "meta", "collection_name"),
 			notice: "left processed false for %d file(s) whose meta.collection_name is not a non-empty string (files %s)",
 		},
-	}
-	// Setting true twice is harmless, so a re-run (MySQL, after a crash)
-	// completes the job.
-	err := m.Batches("file", "id", 0, func(m *dialect.Migrator, after *string, upTo string) error {
-		where, args := m.KeyRange("id", after, upTo)
-		if err := m.Exec(fmt.Sprintf("UPDATE %s SET %s = true WHERE %s AND %s",
-			m.Q("file"), m.Q("processed"), where, named), args...); err != nil {
-			return fmt.Errorf("mark files with a collection as processed: %w", err)
-		}
-		return countFileSkips(m, where, args, skips)
 	})
-	if err != nil {
-		return err
-	}
-	reportFileSkips(m, skips)
-	return nil
 }
 
 func updateFileTableProcessedDown(m *dialect.Migrator) error { return m.AlterTable(fileAt12, fileAt11) }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/migtest"
 	"github.com/openwebui-go/schema/internal/testdb"
@@ -181,33 +180,5 @@ func TestFileStepsAtScale(t *testing.T) {
 		for _, rev := range []string{revFileProcessed, revFileSize, revFilePath} {
 			timed("down "+rev, func() { d.Down() })
 		}
-	})
-}
-
-// Where steps run without a transaction (MySQL), a crash can leave the
-// columns added and the backfill half done; running the step again
-// completes it.
-func TestUpdateFileTableProcessedRerunAfterInterruption(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, dl string) {
-		d := migtest.Before(t, dl, revFileProcessed)
-		if d.Dialector().RunMode() != dialect.NoTransactions {
-			t.Skipf("%s runs a step in a transaction: it cannot be left half done", dl)
-		}
-		n := dialect.BatchSize + 9
-		rows := make([]fileRow, n)
-		want := map[string]bool{}
-		for i := range rows {
-			id := fmt.Sprintf("f%06d", i)
-			rows[i] = fileRow{id: id, meta: fmt.Sprintf(`{"collection_name": "file-%d"}`, i)}
-			want[id] = true
-		}
-		insertFileRows(t, d, rows)
-		d.Up()
-		requireProcessed(t, d, want)
-
-		d.Exec("UPDATE "+d.Q("file")+" SET "+d.Q("processed")+" = false WHERE "+d.Q("id")+" > ?", "f003000")
-		d.Exec("DELETE FROM "+db.MigrationsTable+" WHERE id = ?", revFileProcessed)
-		d.Up()
-		requireProcessed(t, d, want)
 	})
 }

@@ -18,14 +18,17 @@ var fileAt10 = fileAt1.Replace(dialect.Column{Name: "path", Type: dialect.Text})
 const fileKeyLength = 255
 
 func updateFileTablePathUp(m *dialect.Migrator) error {
-	// Widen first: the prefix makes paths longer.
-	if err := m.AlterTable(fileAt1, fileAt10); err != nil {
-		return err
-	}
 	path := m.Q("path")
 	absolute := fmt.Sprintf("substr(%s, 1, 1) = '/'", path)
 	isURI := fmt.Sprintf("%s LIKE '%%://%%'", path)
-	skips := []*fileSkip{
+	// One copy widens the column and converts the paths together. A
+	// converted path no longer starts with /, so a re-run (MySQL, after a
+	// crash) leaves it alone.
+	toURI := fmt.Sprintf("CASE WHEN %s AND NOT (%s) THEN concat('file://', %s) ELSE %s END", absolute, isURI, path, path)
+	if err := m.RebuildTable(fileAt1, fileAt10, dialect.Fill{Column: "path", Expr: toURI}); err != nil {
+		return fmt.Errorf("turn local file paths into file:// URIs: %w", err)
+	}
+	return reportFileSkips(m, []*fileSkip{
 		{
 			cond:   fmt.Sprintf("%s > 0 AND NOT (%s) AND NOT (%s)", m.D.CharLength(path), absolute, isURI),
 			notice: "left %d relative file path(s) unchanged: they neither start with / nor are URIs, so they cannot become file:// URIs; check where they are stored (files %s)",
@@ -34,22 +37,7 @@ func updateFileTablePathUp(m *dialect.Migrator) error {
 			cond:   absolute + " AND " + isURI,
 			notice: "left %d file path(s) unchanged that start with / but contain ://, taking them for URIs already (files %s)",
 		},
-	}
-	// A converted path no longer starts with /, so a re-run (MySQL, after a
-	// crash) leaves it alone.
-	err := m.Batches("file", "id", 0, func(m *dialect.Migrator, after *string, upTo string) error {
-		where, args := m.KeyRange("id", after, upTo)
-		if err := m.Exec(fmt.Sprintf("UPDATE %s SET %s = concat('file://', %s) WHERE %s AND %s AND NOT (%s)",
-			m.Q("file"), path, path, where, absolute, isURI), args...); err != nil {
-			return fmt.Errorf("turn local file paths into file:// URIs: %w", err)
-		}
-		return countFileSkips(m, where, args, skips)
 	})
-	if err != nil {
-		return err
-	}
-	reportFileSkips(m, skips)
-	return nil
 }
 
 func updateFileTablePathDown(m *dialect.Migrator) error {
@@ -67,24 +55,15 @@ func updateFileTablePathDown(m *dialect.Migrator) error {
 		return fmt.Errorf("%d file path(s) are longer than %d characters, the most file.path holds before this revision (files %s); nothing was changed: shorten those paths or delete those files, then roll back again",
 			n, fileKeyLength, dialect.Sample(sample))
 	}
-	// Strip in place: a re-run finds plain paths and leaves them alone.
-	err = m.Batches("file", "id", 0, func(m *dialect.Migrator, after *string, upTo string) error {
-		where, args := m.KeyRange("id", after, upTo)
-		if err := m.Exec(fmt.Sprintf("UPDATE %s SET %s = substr(%s, 8) WHERE %s AND %s",
-			m.Q("file"), path, path, where, local), args...); err != nil {
-			return fmt.Errorf("turn file:// URIs back into local paths: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
+	// A re-run (MySQL, after a crash) finds plain paths and leaves them.
+	toPath := fmt.Sprintf("CASE WHEN %s THEN substr(%s, 8) ELSE %s END", local, path, path)
+	if err := m.RebuildTable(fileAt10, fileAt1, dialect.Fill{Column: "path", Expr: toPath}); err != nil {
+		return fmt.Errorf("turn file:// URIs back into local paths: %w", err)
 	}
-	return m.AlterTable(fileAt10, fileAt1)
+	return nil
 }
 
-// fileSkip is one reason a file step leaves rows alone, counted batch by
-// batch with the first few file IDs, so memory stays flat however many
-// rows match.
+// fileSkip is one reason a file step leaves rows alone.
 type fileSkip struct {
 	cond   string // SQL condition over a file row
 	notice string // format taking the count and the sample
@@ -92,17 +71,18 @@ type fileSkip struct {
 	sample []string
 }
 
-// countFileSkips adds the files of one batch that match each skip's
-// condition; only matching rows come back.
-func countFileSkips(m *dialect.Migrator, where string, args []any, skips []*fileSkip) error {
+// reportFileSkips reads the file rows matching each skip's condition in
+// one pass (only matching rows come back, and only a count and the first
+// few IDs are kept, so memory stays flat) and reports them.
+func reportFileSkips(m *dialect.Migrator, skips []*fileSkip) error {
 	flags := make([]string, len(skips))
 	conds := make([]string, len(skips))
 	for i, s := range skips {
 		flags[i] = fmt.Sprintf("CASE WHEN %s THEN 1 ELSE 0 END", s.cond)
 		conds[i] = "(" + s.cond + ")"
 	}
-	rows, err := m.Rows(fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s AND (%s) ORDER BY %s",
-		m.Q("id"), strings.Join(flags, ", "), m.Q("file"), where, strings.Join(conds, " OR "), m.Q("id")), args...)
+	rows, err := m.Rows(fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s ORDER BY %s",
+		m.Q("id"), strings.Join(flags, ", "), m.Q("file"), strings.Join(conds, " OR "), m.Q("id")))
 	if err != nil {
 		return fmt.Errorf("count files left unchanged: %w", err)
 	}
@@ -126,13 +106,13 @@ func countFileSkips(m *dialect.Migrator, where string, args []any, skips []*file
 			}
 		}
 	}
-	return rows.Err()
-}
-
-func reportFileSkips(m *dialect.Migrator, skips []*fileSkip) {
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("count files left unchanged: %w", err)
+	}
 	for _, s := range skips {
 		if s.n > 0 {
 			m.Noticef(s.notice, s.n, dialect.Sample(s.sample))
 		}
 	}
+	return nil
 }

@@ -81,25 +81,19 @@ func TestCrashAtAnyStatement(t *testing.T) {
 	})
 }
 
-// runDirect runs one direction of a step the way the runner does on a
-// dialect without transactions (straight on a connection, unrecorded),
-// crashing after `after` writes (never when negative). It returns how many
-// writes the step made when it did not crash.
+// runDirect runs a step direction through migtest's RunStep and checks
+// it crashed as planned (or, with after < 0 or past its last write, ran
+// cleanly). It returns how many writes the step made.
 func runDirect(t *testing.T, d *migtest.DB, fn func(*dialect.Migrator) error, after int) int {
 	t.Helper()
-	plan := &dialect.CrashPlan{After: after}
-	m, err := dialect.NewMigrator(d.G.WithContext(dialect.WithCrashPlan(context.Background(), plan)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = fn(m)
+	seen, err := d.RunStep(fn, after)
 	switch {
-	case after < 0 || after >= plan.Seen && err == nil:
+	case after < 0 || after >= seen && err == nil:
 		if err != nil {
 			t.Fatalf("clean run: %v", err)
 		}
 	case !errors.Is(err, dialect.ErrInjectedCrash):
 		t.Fatalf("run crashing after %d writes: err = %v, want the injected crash", after, err)
 	}
-	return plan.Seen
+	return seen
 }

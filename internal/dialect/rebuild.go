@@ -22,7 +22,7 @@ func (m *Migrator) RebuildTable(from, to Table, fills ...Fill) error {
 			return err
 		}
 	}
-	if len(to.PrimaryKey) == 0 {
+	if len(from.PrimaryKey) == 0 {
 		return fmt.Errorf("rebuild table %s: the copy walks the primary key, and the shape has none", to.Name)
 	}
 	for _, f := range fills {
@@ -117,7 +117,7 @@ func (d postgresDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill)
 			return err
 		}
 	}
-	if err := copyRows(m, to.Name, tmp, to.PrimaryKey[0], cols, exprs); err != nil {
+	if err := copyRows(m, to.Name, tmp, from.PrimaryKey[0], cols, exprs); err != nil {
 		return err
 	}
 	stmts := []string{
@@ -190,7 +190,7 @@ func (d mysqlDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill) er
 			return err
 		}
 		cols, exprs := copySelect(d, from, to, fills)
-		if err := copyRows(m, t, tmp, to.PrimaryKey[0], cols, exprs); err != nil {
+		if err := copyRows(m, t, tmp, from.PrimaryKey[0], cols, exprs); err != nil {
 			return err
 		}
 		if err := m.Exec(fmt.Sprintf("RENAME TABLE %s TO %s, %s TO %s", d.Quote(t), d.Quote(old), d.Quote(tmp), d.Quote(t))); err != nil {

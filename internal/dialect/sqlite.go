@@ -179,6 +179,11 @@ func (sqliteDialect) inPlace(p alterPlan, from Table) bool {
 			return false
 		}
 	}
+	// Each DROP COLUMN rewrites the whole table; one rebuild is cheaper
+	// than several.
+	if len(p.dropColumns) > 1 {
+		return false
+	}
 	for _, c := range p.dropColumns {
 		if slices.Contains(from.PrimaryKey, c.Name) {
 			return false
@@ -214,10 +219,21 @@ func singleColumnFK(fks []ForeignKey, col string) (ForeignKey, bool) {
 func (d sqliteDialect) rebuild(m *Migrator, from, to Table, fills []Fill) error {
 	tmp := to.Name + "__new"
 	cols, exprs := copySelect(d, from, to, fills)
+	for _, s := range []string{"DROP TABLE IF EXISTS " + d.Quote(tmp), createTableSQL(d, to, tmp, false, false)} {
+		if err := m.Exec(s); err != nil {
+			return err
+		}
+	}
+	// Batches along the old table's key give progress; the copy is one
+	// transaction anyway.
+	key := from.PrimaryKey
+	if len(key) == 0 {
+		key = []string{from.Columns[0].Name}
+	}
+	if err := copyRows(m, to.Name, tmp, key[0], cols, exprs); err != nil {
+		return err
+	}
 	stmts := []string{
-		"DROP TABLE IF EXISTS " + d.Quote(tmp),
-		createTableSQL(d, to, tmp, false, false),
-		fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", d.Quote(tmp), strings.Join(cols, ","), strings.Join(exprs, ","), d.Quote(to.Name)),
 		"DROP TABLE " + d.Quote(to.Name),
 		fmt.Sprintf("ALTER TABLE %s RENAME TO %s", d.Quote(tmp), d.Quote(to.Name)),
 	}

@@ -407,3 +407,34 @@ func RequireSameData(t testing.TB, want, got map[string][]string, wantName, gotN
 		t.Fatalf("table contents differ:\n  %s", strings.Join(diffs, "\n  "))
 	}
 }
+
+// RunStep runs one direction of a step the way the runner does where DDL is
+// not transactional (straight on a connection, and unrecorded), crashing
+// before its (after+1)-th write when after >= 0. It returns how many writes
+// the step made and its error: dialect.ErrInjectedCrash when it crashed.
+func (d *DB) RunStep(fn func(*dialect.Migrator) error, after int) (int, error) {
+	d.T.Helper()
+	plan := &dialect.CrashPlan{After: after}
+	m, err := dialect.NewMigrator(d.G.WithContext(dialect.WithCrashPlan(context.Background(), plan)))
+	if err != nil {
+		d.T.Fatal(err)
+	}
+	err = fn(m)
+	return plan.Seen, err
+}
+
+// Step returns the chain's step rev.
+func Step(t testing.TB, rev string) migrations.Step {
+	t.Helper()
+	chain, err := migrations.Chain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range chain {
+		if s.ID == rev {
+			return s
+		}
+	}
+	t.Fatalf("unknown revision %s", rev)
+	return migrations.Step{}
+}
