@@ -81,14 +81,11 @@ const (
 	folderDataFoldersPerBatch = 1000
 )
 
-// folderDataChatFilling is chat while up fills folder_id: the column and its
-// foreign key (which SQLite can only add together with the column, short of
-// rebuilding chat) but not yet its index, built once the column is filled
-// rather than kept up to date row by row.
-var folderDataChatFilling = chatAt6.Without("idx_chat_folder_id")
-
 func updateFolderTableDataUp(m *dialect.Migrator) error {
-	if err := m.AlterTable(chatAt2, folderDataChatFilling); err != nil {
+	// While folder_id is filled, chat lacks what is cheaper to build after
+	// (its index, and where it can be added later, its foreign key).
+	filling := dialect.BulkLoadShape(m.D, chatAt6)
+	if err := m.AlterTable(chatAt2, filling); err != nil {
 		return err
 	}
 	// The move reads folder.items, which the last statement drops: once it
@@ -100,7 +97,7 @@ func updateFolderTableDataUp(m *dialect.Migrator) error {
 	} else if err := m.DropTable(folderDataStaging.Name); err != nil {
 		return err
 	}
-	if err := m.AlterTable(folderDataChatFilling, chatAt6); err != nil {
+	if err := m.AlterTable(filling, chatAt6); err != nil {
 		return err
 	}
 	if err := folderDataNullDanglingParents(m); err != nil {

@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -51,6 +52,7 @@ func run() error {
 		wholeUp     = flag.Bool("whole-up", false, "time `schema up` on a fresh database instead, -runs times")
 		runs        = flag.Int("runs", 10, "runs for -whole-up")
 		schemaBin   = flag.String("schema", "", "schema binary to run (default: build ./cmd/schema)")
+		cpuProfile  = flag.String("cpuprofile", "", "run each step's up in this process and write a CPU profile here (no child process, no peak memory)")
 	)
 	flag.Parse()
 	ctx := context.Background()
@@ -84,7 +86,7 @@ func run() error {
 	}
 	fmt.Printf("| dialect | step | rows | up s | up peak MB | down s | down peak MB |\n|---|---|---|---|---|---|---|\n")
 	for _, s := range steps {
-		if err := benchStep(ctx, bin, *dialectName, s, *rows); err != nil {
+		if err := benchStep(ctx, bin, *dialectName, s, *rows, *cpuProfile); err != nil {
 			return fmt.Errorf("step %s: %w", s.id, err)
 		}
 	}
@@ -151,7 +153,7 @@ func measured(bin, url string, args ...string) (time.Duration, int64, error) {
 	return elapsed, ru.Maxrss * 1024, nil // Linux reports kilobytes
 }
 
-func benchStep(ctx context.Context, bin, dialectName string, s seedStep, rows int) error {
+func benchStep(ctx context.Context, bin, dialectName string, s seedStep, rows int, cpuProfile string) error {
 	url, cleanup, err := scratchURL(ctx, dialectName)
 	if err != nil {
 		return err
@@ -174,6 +176,9 @@ func benchStep(ctx context.Context, bin, dialectName string, s seedStep, rows in
 		return fmt.Errorf("seed: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "seeded %d rows for %s on %s in %s\n", rows, s.id, dialectName, time.Since(t0).Round(time.Millisecond))
+	if cpuProfile != "" {
+		return profiledUp(ctx, d, s, cpuProfile)
+	}
 	upTime, upRSS, err := measured(bin, url, "up", "--to", s.id)
 	if err != nil {
 		return err
@@ -237,4 +242,21 @@ func insertBatches(g *gorm.DB, table string, cols []dialect.Column, n, batch int
 		}
 		return nil
 	})
+}
+
+// profiledUp applies the step in this process under the CPU profiler.
+func profiledUp(ctx context.Context, d *db.Database, s seedStep, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	start := time.Now()
+	_, err = d.Up(ctx, s.id, db.Options{})
+	pprof.StopCPUProfile()
+	fmt.Fprintf(os.Stderr, "%s up in process: %s (profile in %s)\n", s.id, time.Since(start).Round(time.Millisecond), path)
+	return err
 }

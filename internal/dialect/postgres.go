@@ -207,6 +207,11 @@ func (d postgresDialect) finishColumn(table string, from, to Column) []string {
 	return out
 }
 
+// updateFromValues bounds the join by the batch's smallest and largest key,
+// computed by the database's own collation: without the bound PostgreSQL
+// hash-joins a few thousand values against a sequential scan of the whole
+// table, once per batch, which makes a keyed walk quadratic. Batches hold
+// consecutive keys, so the bound is an index range of about the batch.
 func (d postgresDialect) updateFromValues(table string, key Column, cols []Column, rows int) string {
 	all := append([]Column{key}, cols...)
 	row := make([]string, len(all))
@@ -223,9 +228,9 @@ func (d postgresDialect) updateFromValues(table string, key Column, cols []Colum
 	for i, c := range all {
 		names[i] = c.Name
 	}
-	return fmt.Sprintf("UPDATE %s SET %s FROM (VALUES %s) AS v(%s) WHERE %s.%s = v.%s",
-		d.Quote(table), strings.Join(sets, ", "), values, quoteList(d, names),
-		d.Quote(table), d.Quote(key.Name), d.Quote(key.Name))
+	t, k := d.Quote(table), d.Quote(key.Name)
+	return fmt.Sprintf("WITH v(%s) AS (VALUES %s) UPDATE %s SET %s FROM v WHERE %s.%s = v.%s AND %s.%s >= (SELECT min(%s) FROM v) AND %s.%s <= (SELECT max(%s) FROM v)",
+		quoteList(d, names), values, t, strings.Join(sets, ", "), t, k, k, t, k, k, t, k, k)
 }
 
 func (d postgresDialect) insertRows(table string, cols []Column, rows int, c Conflict) string {
