@@ -12,6 +12,7 @@ import (
 	"github.com/openwebui-go/schema/internal/migtest"
 	"github.com/openwebui-go/schema/internal/testdb"
 	"github.com/openwebui-go/schema/migrations"
+	"gorm.io/gorm"
 )
 
 const (
@@ -238,4 +239,30 @@ func TestOpenAndMigrate(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSQLiteForeignKeyCheckAfterDataSteps: SQLite runs steps with foreign
+// keys off, so a step that writes rows ends with a foreign_key_check and
+// fails on any dangling reference, naming it; a step that changes only the
+// schema cannot break one and skips the check.
+func TestSQLiteForeignKeyCheckAfterDataSteps(t *testing.T) {
+	d := migtest.At(t, "sqlite", "10vr9xyets5m") // token tables exist
+	// Plant a dangling reference the way another program could.
+	if err := d.G.Connection(func(c *gorm.DB) error {
+		if err := c.Exec("PRAGMA foreign_keys = OFF").Error; err != nil {
+			return err
+		}
+		defer c.Exec("PRAGMA foreign_keys = ON")
+		return c.Exec("INSERT INTO token_usage (group_name, token_in, token_out, token_total) VALUES ('ghost', 0, 0, 0)").Error
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d.UpTo("3ff60f68c4f4") // adds a column only: no check, no failure
+	_, err := d.Runner.Up(context.Background(), "e223b100ad81", db.Options{})
+	if err == nil || !strings.Contains(err.Error(), "dangling foreign key") || !strings.Contains(err.Error(), "token_usage") {
+		t.Fatalf("the backfill step should fail on the dangling token_usage row; err = %v", err)
+	}
+	if got := d.Current(); got != "3ff60f68c4f4" {
+		t.Fatalf("current = %s after the failed step", got)
+	}
 }

@@ -51,13 +51,36 @@ func WithCrashPlan(ctx context.Context, p *CrashPlan) context.Context {
 	return context.WithValue(ctx, crashKey{}, p)
 }
 
+// StepWrites notes whether a step changed rows rather than only the schema,
+// which tells the runner whether the step's end needs a referential check
+// (SQLite runs steps with foreign keys off).
+type StepWrites struct{ rows bool }
+
+// WroteRows reports whether the step wrote, copied or dropped rows.
+func (s *StepWrites) WroteRows() bool { return s.rows }
+
+type writesKey struct{}
+
+// WithStepWrites attaches w to ctx; steps run under it mark it.
+func WithStepWrites(ctx context.Context, w *StepWrites) context.Context {
+	return context.WithValue(ctx, writesKey{}, w)
+}
+
 // Migrator is what a migration step works with: its transaction (or, on
 // MySQL, its connection), the dialect, and the run's reporter.
 type Migrator struct {
-	DB    *gorm.DB
-	D     Dialect
-	rep   Reporter
-	crash *CrashPlan
+	DB     *gorm.DB
+	D      Dialect
+	rep    Reporter
+	crash  *CrashPlan
+	writes *StepWrites
+}
+
+// wroteRows records that the step changed rows.
+func (m *Migrator) wroteRows() {
+	if m.writes != nil {
+		m.writes.rows = true
+	}
 }
 
 // write is called before every statement that changes the database.
@@ -84,6 +107,7 @@ func NewMigrator(tx *gorm.DB) (*Migrator, error) {
 			m.rep = r
 		}
 		m.crash, _ = ctx.Value(crashKey{}).(*CrashPlan)
+		m.writes, _ = ctx.Value(writesKey{}).(*StepWrites)
 	}
 	return m, nil
 }
@@ -97,8 +121,15 @@ func (m *Migrator) Progress(done, total int64) { m.rep.Progress(done, total) }
 // Q quotes an identifier in the step's dialect.
 func (m *Migrator) Q(ident string) string { return m.D.Quote(ident) }
 
-// Exec runs one statement; ? placeholders are rewritten for the dialect.
+// Exec runs one statement that may change rows; ? placeholders are
+// rewritten for the dialect.
 func (m *Migrator) Exec(query string, args ...any) error {
+	m.wroteRows()
+	return m.exec(query, args...)
+}
+
+// exec runs a statement the dialect issues for a schema change.
+func (m *Migrator) exec(query string, args ...any) error {
 	if err := m.write(); err != nil {
 		return err
 	}
@@ -110,6 +141,7 @@ func (m *Migrator) Exec(query string, args ...any) error {
 
 // ExecCount runs one statement and returns the rows it affected.
 func (m *Migrator) ExecCount(query string, args ...any) (int64, error) {
+	m.wroteRows()
 	if err := m.write(); err != nil {
 		return 0, err
 	}
@@ -215,6 +247,7 @@ func (m *Migrator) CreateTable(t Table) error {
 
 // DropTable drops a table if it exists. Callers drop children first.
 func (m *Migrator) DropTable(name string) error {
+	m.wroteRows() // its rows go, and references to them would dangle
 	if err := m.D.dropTable(m, name); err != nil {
 		return fmt.Errorf("drop table %s: %w", name, err)
 	}
@@ -286,7 +319,7 @@ func (m *Migrator) Atomic(fn func(*Migrator) error) error {
 		return fn(m)
 	}
 	return m.DB.Transaction(func(tx *gorm.DB) error {
-		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep, crash: m.crash})
+		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep, crash: m.crash, writes: m.writes})
 	})
 }
 

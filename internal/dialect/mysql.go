@@ -105,11 +105,11 @@ func (d mysqlDialect) createTable(m *Migrator, t Table) error {
 		return nil
 	}
 	// One statement with everything inline: it either happens whole or not.
-	return m.Exec(createTableSQL(d, t, t.Name, false, true))
+	return m.exec(createTableSQL(d, t, t.Name, false, true))
 }
 
 func (d mysqlDialect) dropTable(m *Migrator, name string) error {
-	return m.Exec("DROP TABLE IF EXISTS " + d.Quote(name))
+	return m.exec("DROP TABLE IF EXISTS " + d.Quote(name))
 }
 
 func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) error {
@@ -134,28 +134,28 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 	}
 	for _, f := range p.dropFKs {
 		if mg.HasConstraint(to.Name, f.Name) {
-			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP FOREIGN KEY %s", t, d.Quote(f.Name))); err != nil {
+			if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP FOREIGN KEY %s", t, d.Quote(f.Name))); err != nil {
 				return err
 			}
 		}
 		// InnoDB creates an index named after a foreign key no other index
 		// supports, and keeps it when the key goes; it is not ours to keep.
 		if _, declared := findIndex(to.Indexes, f.Name); !declared && mg.HasIndex(to.Name, f.Name) {
-			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(f.Name))); err != nil {
+			if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(f.Name))); err != nil {
 				return err
 			}
 		}
 	}
 	for _, c := range p.dropChecks {
 		if mg.HasConstraint(to.Name, c.Name) {
-			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", t, d.Quote(c.Name))); err != nil {
+			if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", t, d.Quote(c.Name))); err != nil {
 				return err
 			}
 		}
 	}
 	for _, i := range p.dropIndexes {
 		if mg.HasIndex(to.Name, i.Name) {
-			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(i.Name))); err != nil {
+			if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(i.Name))); err != nil {
 				return err
 			}
 		}
@@ -172,7 +172,7 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 		if filled[c.Name] {
 			def = nullable(c)
 		}
-		if err := m.Exec(fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, columnDef(d, def))); err != nil {
+		if err := m.exec(fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, columnDef(d, def))); err != nil {
 			return err
 		}
 	}
@@ -189,7 +189,7 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 	}
 	for _, c := range p.addColumns {
 		if filled[c.Name] && (c.NotNull || c.Default != "") {
-			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", t, columnDef(d, c))); err != nil {
+			if err := m.exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", t, columnDef(d, c))); err != nil {
 				return err
 			}
 		}
@@ -201,7 +201,7 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 			}
 			continue
 		}
-		if err := m.Exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", t, columnDef(d, c.To))); err != nil {
+		if err := m.exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", t, columnDef(d, c.To))); err != nil {
 			return err
 		}
 	}
@@ -220,28 +220,28 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 				parts = append(parts, "ADD PRIMARY KEY ("+quoteList(d, p.newPK)+")")
 			}
 			// One statement, so the table is never left without its key.
-			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s %s", t, strings.Join(parts, ", "))); err != nil {
+			if err := m.exec(fmt.Sprintf("ALTER TABLE %s %s", t, strings.Join(parts, ", "))); err != nil {
 				return err
 			}
 		}
 	}
 	for _, c := range p.dropColumns {
 		if hasColumn(c.Name) {
-			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", t, d.Quote(c.Name))); err != nil {
+			if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", t, d.Quote(c.Name))); err != nil {
 				return err
 			}
 		}
 	}
 	for _, c := range p.addChecks {
 		if !mg.HasConstraint(to.Name, c.Name) {
-			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s ADD %s", t, checkDef(d, c))); err != nil {
+			if err := m.exec(fmt.Sprintf("ALTER TABLE %s ADD %s", t, checkDef(d, c))); err != nil {
 				return err
 			}
 		}
 	}
 	for _, i := range p.addIndexes {
 		if !mg.HasIndex(to.Name, i.Name) {
-			if err := m.Exec(createIndexSQL(d, to.Name, i, false)); err != nil {
+			if err := m.exec(createIndexSQL(d, to.Name, i, false)); err != nil {
 				return err
 			}
 		}
@@ -268,11 +268,11 @@ func (d mysqlDialect) convertColumn(m *Migrator, table string, c columnChange) e
 		done, err := d.hasType(m, table, c.To.Name, c.To.Type)
 		if err != nil || done {
 			if err == nil {
-				err = m.Exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", t, columnDef(d, c.To)))
+				err = m.exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", t, columnDef(d, c.To)))
 			}
 			return err
 		}
-		if err := m.Exec(fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, columnDef(d, nullable(Column{Name: tmpColumn(c.To.Name), Type: c.To.Type})))); err != nil {
+		if err := m.exec(fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, columnDef(d, nullable(Column{Name: tmpColumn(c.To.Name), Type: c.To.Type})))); err != nil {
 			return err
 		}
 	}
@@ -280,11 +280,11 @@ func (d mysqlDialect) convertColumn(m *Migrator, table string, c columnChange) e
 		if err := m.Exec(fmt.Sprintf("UPDATE %s SET %s = %s", t, tmp, c.Fill)); err != nil {
 			return err
 		}
-		if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", t, col)); err != nil {
+		if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", t, col)); err != nil {
 			return err
 		}
 	}
-	return m.Exec(fmt.Sprintf("ALTER TABLE %s CHANGE COLUMN %s %s", t, tmp, columnDef(d, c.To)))
+	return m.exec(fmt.Sprintf("ALTER TABLE %s CHANGE COLUMN %s %s", t, tmp, columnDef(d, c.To)))
 }
 
 // hasType reports whether a column already has the SQL type of t.
@@ -346,6 +346,6 @@ func (d mysqlDialect) insertRows(table string, cols []Column, rows int, c Confli
 }
 
 func (d mysqlDialect) createMigrationsTable(m *Migrator, name string) error {
-	return m.Exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (%s))",
+	return m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (%s))",
 		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), d.Quote("id")))
 }

@@ -85,11 +85,11 @@ func (d postgresDialect) Lock(ctx context.Context, conn *gorm.DB, name string) (
 }
 
 func (d postgresDialect) createTable(m *Migrator, t Table) error {
-	if err := m.Exec(createTableSQL(d, t, t.Name, true, false)); err != nil {
+	if err := m.exec(createTableSQL(d, t, t.Name, true, false)); err != nil {
 		return err
 	}
 	for _, i := range t.Indexes {
-		if err := m.Exec(createIndexSQL(d, t.Name, i, true)); err != nil {
+		if err := m.exec(createIndexSQL(d, t.Name, i, true)); err != nil {
 			return err
 		}
 	}
@@ -97,7 +97,7 @@ func (d postgresDialect) createTable(m *Migrator, t Table) error {
 }
 
 func (d postgresDialect) dropTable(m *Migrator, name string) error {
-	return m.Exec("DROP TABLE IF EXISTS " + d.Quote(name))
+	return m.exec("DROP TABLE IF EXISTS " + d.Quote(name))
 }
 
 func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) error {
@@ -130,6 +130,7 @@ func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) e
 		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s", t, columnDef(d, def)))
 	}
 	if len(p.fills) > 0 {
+		m.wroteRows()
 		stmts = append(stmts, fillSQL(d, to.Name, p.fills))
 	}
 	for _, c := range p.addColumns {
@@ -147,6 +148,7 @@ func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) e
 				stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", t, d.Quote(c.From.Name)))
 				c.From.Default = ""
 			}
+			m.wroteRows()
 			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s",
 				t, d.Quote(c.To.Name), d.SQLType(c.To.Type), using))
 		}
@@ -178,7 +180,7 @@ func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) e
 		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD %s", t, fkDef(d, f)))
 	}
 	for _, s := range stmts {
-		if err := m.Exec(s); err != nil {
+		if err := m.exec(s); err != nil {
 			return err
 		}
 	}
@@ -261,6 +263,6 @@ func conflictClause(d Dialect, table string, c Conflict) string {
 }
 
 func (d postgresDialect) createMigrationsTable(m *Migrator, name string) error {
-	return m.Exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (%s))",
+	return m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (%s))",
 		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), d.Quote("id")))
 }

@@ -113,7 +113,7 @@ func (d postgresDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill)
 		"DROP TABLE IF EXISTS " + d.Quote(tmp),
 		createTableSQL(d, bareShape(to), tmp, false, false),
 	} {
-		if err := m.Exec(s); err != nil {
+		if err := m.exec(s); err != nil {
 			return err
 		}
 	}
@@ -127,7 +127,7 @@ func (d postgresDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill)
 	}
 	stmts = append(stmts, d.finishSQL(to)...)
 	for _, s := range stmts {
-		if err := m.Exec(s); err != nil {
+		if err := m.exec(s); err != nil {
 			return err
 		}
 	}
@@ -150,7 +150,7 @@ func (d postgresDialect) finishSQL(t Table) []string {
 }
 
 func (d postgresDialect) dropForeignKey(m *Migrator, table, name string) error {
-	return m.Exec(fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", d.Quote(table), d.Quote(name)))
+	return m.exec(fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", d.Quote(table), d.Quote(name)))
 }
 
 // rebuildTable on MySQL survives a crash at any statement: the copy goes
@@ -183,33 +183,33 @@ func (d mysqlDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill) er
 			}
 		}
 		// A partial copy left by an interrupted run is started again.
-		if err := m.Exec("DROP TABLE IF EXISTS " + d.Quote(tmp)); err != nil {
+		if err := m.exec("DROP TABLE IF EXISTS " + d.Quote(tmp)); err != nil {
 			return err
 		}
-		if err := m.Exec(createTableSQL(d, bareShape(to), tmp, false, true)); err != nil {
+		if err := m.exec(createTableSQL(d, bareShape(to), tmp, false, true)); err != nil {
 			return err
 		}
 		cols, exprs := copySelect(d, from, to, fills)
 		if err := copyRows(m, t, tmp, from.PrimaryKey[0], cols, exprs); err != nil {
 			return err
 		}
-		if err := m.Exec(fmt.Sprintf("RENAME TABLE %s TO %s, %s TO %s", d.Quote(t), d.Quote(old), d.Quote(tmp), d.Quote(t))); err != nil {
+		if err := m.exec(fmt.Sprintf("RENAME TABLE %s TO %s, %s TO %s", d.Quote(t), d.Quote(old), d.Quote(tmp), d.Quote(t))); err != nil {
 			return err
 		}
 	}
-	if err := m.Exec("DROP TABLE IF EXISTS " + d.Quote(old)); err != nil {
+	if err := m.exec("DROP TABLE IF EXISTS " + d.Quote(old)); err != nil {
 		return err
 	}
 	for _, i := range to.Indexes {
 		if !mg.HasIndex(t, i.Name) {
-			if err := m.Exec(createIndexSQL(d, t, i, false)); err != nil {
+			if err := m.exec(createIndexSQL(d, t, i, false)); err != nil {
 				return err
 			}
 		}
 	}
 	for _, c := range to.Checks {
 		if !mg.HasConstraint(t, c.Name) {
-			if err := m.Exec(fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(t), checkDef(d, c))); err != nil {
+			if err := m.exec(fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(t), checkDef(d, c))); err != nil {
 				return err
 			}
 		}
@@ -257,10 +257,10 @@ func (d mysqlDialect) addForeignKey(m *Migrator, table string, f ForeignKey) err
 	if err := checkForeignKey(m, table, f); err != nil {
 		return err
 	}
-	if err := m.Exec("SET SESSION foreign_key_checks = 0"); err != nil {
+	if err := m.exec("SET SESSION foreign_key_checks = 0"); err != nil {
 		return err
 	}
-	err := m.Exec(fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(table), fkDef(d, f)))
+	err := m.exec(fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(table), fkDef(d, f)))
 	if restore := m.DB.Exec("SET SESSION foreign_key_checks = 1").Error; err == nil {
 		err = restore
 	}
@@ -290,13 +290,13 @@ func checkForeignKey(m *Migrator, table string, f ForeignKey) error {
 func (d mysqlDialect) dropForeignKey(m *Migrator, table, name string) error {
 	mg := m.DB.Migrator()
 	if mg.HasConstraint(table, name) {
-		if err := m.Exec(fmt.Sprintf("ALTER TABLE %s DROP FOREIGN KEY %s", d.Quote(table), d.Quote(name))); err != nil {
+		if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP FOREIGN KEY %s", d.Quote(table), d.Quote(name))); err != nil {
 			return err
 		}
 	}
 	// The index InnoDB made for the key is not the table's to keep.
 	if mg.HasIndex(table, name) {
-		return m.Exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", d.Quote(table), d.Quote(name)))
+		return m.exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", d.Quote(table), d.Quote(name)))
 	}
 	return nil
 }

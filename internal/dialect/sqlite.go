@@ -105,11 +105,11 @@ func (sqliteDialect) CheckStep(tx *gorm.DB) error {
 }
 
 func (d sqliteDialect) createTable(m *Migrator, t Table) error {
-	if err := m.Exec(createTableSQL(d, t, t.Name, true, false)); err != nil {
+	if err := m.exec(createTableSQL(d, t, t.Name, true, false)); err != nil {
 		return err
 	}
 	for _, i := range t.Indexes {
-		if err := m.Exec(createIndexSQL(d, t.Name, i, true)); err != nil {
+		if err := m.exec(createIndexSQL(d, t.Name, i, true)); err != nil {
 			return err
 		}
 	}
@@ -117,7 +117,7 @@ func (d sqliteDialect) createTable(m *Migrator, t Table) error {
 }
 
 func (d sqliteDialect) dropTable(m *Migrator, name string) error {
-	return m.Exec("DROP TABLE IF EXISTS " + d.Quote(name))
+	return m.exec("DROP TABLE IF EXISTS " + d.Quote(name))
 }
 
 func (d sqliteDialect) alterTable(m *Migrator, from, to Table, fills []Fill) error {
@@ -149,13 +149,14 @@ func (d sqliteDialect) alterTable(m *Migrator, from, to Table, fills []Fill) err
 		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, def))
 	}
 	if len(p.fills) > 0 {
+		m.wroteRows()
 		stmts = append(stmts, fillSQL(d, to.Name, p.fills))
 	}
 	for _, i := range p.addIndexes {
 		stmts = append(stmts, createIndexSQL(d, to.Name, i, true))
 	}
 	for _, s := range stmts {
-		if err := m.Exec(s); err != nil {
+		if err := m.exec(s); err != nil {
 			return err
 		}
 	}
@@ -220,7 +221,7 @@ func (d sqliteDialect) rebuild(m *Migrator, from, to Table, fills []Fill) error 
 	tmp := to.Name + "__new"
 	cols, exprs := copySelect(d, from, to, fills)
 	for _, s := range []string{"DROP TABLE IF EXISTS " + d.Quote(tmp), createTableSQL(d, to, tmp, false, false)} {
-		if err := m.Exec(s); err != nil {
+		if err := m.exec(s); err != nil {
 			return err
 		}
 	}
@@ -241,7 +242,7 @@ func (d sqliteDialect) rebuild(m *Migrator, from, to Table, fills []Fill) error 
 		stmts = append(stmts, createIndexSQL(d, to.Name, i, false))
 	}
 	for _, s := range stmts {
-		if err := m.Exec(s); err != nil {
+		if err := m.exec(s); err != nil {
 			return err
 		}
 	}
@@ -276,6 +277,6 @@ func (d sqliteDialect) insertRows(table string, cols []Column, rows int, c Confl
 }
 
 func (d sqliteDialect) createMigrationsTable(m *Migrator, name string) error {
-	return m.Exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s text NOT NULL, %s datetime NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (%s))",
+	return m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s text NOT NULL, %s datetime NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (%s))",
 		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), d.Quote("id")))
 }
