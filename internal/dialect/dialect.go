@@ -60,10 +60,10 @@ type Dialect interface {
 	createTable(m *Migrator, t Table) error
 	dropTable(m *Migrator, name string) error
 	alterTable(m *Migrator, from, to Table, fills []Fill) error
-	rebuildTable(m *Migrator, from, to Table, fills []Fill) error
+	rebuildTable(m *Migrator, r Rebuild) error
 	dropForeignKey(m *Migrator, table, name string) error
-	updateFromValues(table string, key Column, cols []Column, rows int) string
-	insertRows(table string, cols []Column, rows int, c Conflict) string
+	updateFromValues(m *Migrator, table string, key Column, cols []Column, rows [][]any) error
+	insertRows(m *Migrator, table string, cols []Column, rows [][]any, c Conflict) error
 	createMigrationsTable(m *Migrator, name string) error
 }
 

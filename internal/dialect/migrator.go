@@ -285,14 +285,12 @@ func (m *Migrator) UpdateFromValues(table string, key Column, cols []Column, row
 	if len(rows) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(rows)*(len(cols)+1))
 	for _, r := range rows {
 		if len(r) != len(cols)+1 {
 			return fmt.Errorf("update %s: row has %d values, want %d", table, len(r), len(cols)+1)
 		}
-		args = append(args, r...)
 	}
-	return m.Exec(m.D.updateFromValues(table, key, cols, len(rows)), args...)
+	return m.D.updateFromValues(m, table, key, cols, rows)
 }
 
 // InsertRows inserts rows into table in one statement, resolving key
@@ -301,14 +299,40 @@ func (m *Migrator) InsertRows(table string, cols []Column, rows [][]any, c Confl
 	if len(rows) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(rows)*len(cols))
 	for _, r := range rows {
 		if len(r) != len(cols) {
 			return fmt.Errorf("insert into %s: row has %d values, want %d", table, len(r), len(cols))
 		}
-		args = append(args, r...)
 	}
-	return m.Exec(m.D.insertRows(table, cols, len(rows), c), args...)
+	return m.D.insertRows(m, table, cols, rows, c)
+}
+
+// flat lists the rows' values in order, for a statement with one
+// placeholder per value.
+func flat(rows [][]any) []any {
+	out := make([]any, 0, len(rows)*len(rows[0]))
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	return out
+}
+
+// execNative runs a statement that changes rows with the driver's own
+// placeholders ($1...) and arguments, bypassing GORM, which would expand a
+// slice argument into a list.
+func (m *Migrator) execNative(query string, args ...any) error {
+	m.wroteRows()
+	if err := m.write(); err != nil {
+		return err
+	}
+	ctx := m.DB.Statement.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if _, err := m.DB.Statement.ConnPool.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("%w (while running: %s)", err, abbreviate(query))
+	}
+	return nil
 }
 
 // Atomic runs fn so that its statements commit together. Inside a step

@@ -298,7 +298,11 @@ func (d mysqlDialect) hasType(m *Migrator, table, col string, t Type) (bool, err
 }
 
 // updateFromValues joins a derived table of the batch's rows.
-func (d mysqlDialect) updateFromValues(table string, key Column, cols []Column, rows int) string {
+func (d mysqlDialect) updateFromValues(m *Migrator, table string, key Column, cols []Column, values [][]any) error {
+	return m.Exec(d.updateSQL(table, key, cols, len(values)), flat(values)...)
+}
+
+func (d mysqlDialect) updateSQL(table string, key Column, cols []Column, rows int) string {
 	all := append([]Column{key}, cols...)
 	first := make([]string, len(all))
 	params := make([]string, len(all))
@@ -325,7 +329,11 @@ func (d mysqlDialect) updateFromValues(table string, key Column, cols []Column, 
 		d.Quote(table), strings.Join(selects, " UNION ALL "), d.Quote(key.Name), d.Quote(key.Name), strings.Join(sets, ", "))
 }
 
-func (d mysqlDialect) insertRows(table string, cols []Column, rows int, c Conflict) string {
+func (d mysqlDialect) insertRows(m *Migrator, table string, cols []Column, values [][]any, c Conflict) error {
+	return m.Exec(d.insertSQL(table, cols, len(values), c), flat(values)...)
+}
+
+func (d mysqlDialect) insertSQL(table string, cols []Column, rows int, c Conflict) string {
 	names := make([]string, len(cols))
 	for i, col := range cols {
 		names[i] = col.Name

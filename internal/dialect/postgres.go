@@ -170,14 +170,28 @@ func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) e
 	for _, c := range p.dropColumns {
 		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s", t, d.Quote(c.Name)))
 	}
+	// A key or check another part of the step already made (a rebuild
+	// adding back its referrers) is left alone.
+	dropped := map[string]bool{}
+	for _, f := range p.dropFKs {
+		dropped[f.Name] = true
+	}
+	for _, c := range p.dropChecks {
+		dropped[c.Name] = true
+	}
+	has := func(name string) bool { return !dropped[name] && m.DB.Migrator().HasConstraint(to.Name, name) }
 	for _, c := range p.addChecks {
-		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD %s", t, checkDef(d, c)))
+		if !has(c.Name) {
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD %s", t, checkDef(d, c)))
+		}
 	}
 	for _, i := range p.addIndexes {
 		stmts = append(stmts, createIndexSQL(d, to.Name, i, true))
 	}
 	for _, f := range p.addFKs {
-		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD %s", t, fkDef(d, f)))
+		if !has(f.Name) {
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD %s", t, fkDef(d, f)))
+		}
 	}
 	for _, s := range stmts {
 		if err := m.exec(s); err != nil {
@@ -209,43 +223,138 @@ func (d postgresDialect) finishColumn(table string, from, to Column) []string {
 	return out
 }
 
-// updateFromValues bounds the join by the batch's smallest and largest key,
-// computed by the database's own collation: without the bound PostgreSQL
-// hash-joins a few thousand values against a sequential scan of the whole
-// table, once per batch, which makes a keyed walk quadratic. Batches hold
-// consecutive keys, so the bound is an index range of about the batch.
-func (d postgresDialect) updateFromValues(table string, key Column, cols []Column, rows int) string {
-	all := append([]Column{key}, cols...)
-	row := make([]string, len(all))
-	for i, c := range all {
-		row[i] = "CAST(? AS " + d.SQLType(c.Type) + ")"
+// Bulk statements pass one array per column and unnest them: a VALUES
+// list of thousands of rows makes PostgreSQL parse, type and plan every
+// value (tens of microseconds a row), while arrays arrive as two or three
+// parameters whatever the batch size.
+
+// unnestSQL is the FROM item turning the column arrays $1, $2, ... into
+// rows named after cols, each value cast back to its column's type.
+func (d postgresDialect) unnestSQL(cols []Column) string {
+	arrays := make([]string, len(cols))
+	names := make([]string, len(cols))
+	casts := make([]string, len(cols))
+	for i, c := range cols {
+		arrays[i] = fmt.Sprintf("$%d::%s[]", i+1, pgArrayType(c.Type))
+		names[i] = d.Quote(c.Name)
+		casts[i] = fmt.Sprintf("u.%s::%s AS %s", d.Quote(c.Name), d.SQLType(c.Type), d.Quote(c.Name))
 	}
-	tuple := "(" + strings.Join(row, ",") + ")"
-	values := strings.TrimSuffix(strings.Repeat(tuple+",", rows), ",")
+	return fmt.Sprintf("(SELECT %s FROM unnest(%s) AS u(%s))", strings.Join(casts, ", "), strings.Join(arrays, ", "), strings.Join(names, ", "))
+}
+
+// pgArrayType is the array element type a column's values travel as: JSON
+// as text, since pgx sends Go strings as text.
+func pgArrayType(t Type) string {
+	switch t {
+	case Key, Text, JSON:
+		return "text"
+	case Bool:
+		return "boolean"
+	case BigInt, SmallInt:
+		return "bigint"
+	case Timestamptz:
+		return "timestamptz"
+	}
+	return "text" // unreachable: columnArrays refuses other types first
+}
+
+// columnArrays turns rows into one typed slice per column (nil elements
+// for NULL), which pgx sends as arrays.
+func columnArrays(cols []Column, rows [][]any) ([]any, error) {
+	out := make([]any, len(cols))
+	for i, c := range cols {
+		var err error
+		switch c.Type {
+		case Key, Text, JSON:
+			out[i], err = columnOf(rows, i, func(v any) (string, bool) {
+				switch x := v.(type) {
+				case string:
+					return x, true
+				case []byte:
+					return string(x), true
+				}
+				return "", false
+			})
+		case Bool:
+			out[i], err = columnOf(rows, i, func(v any) (bool, bool) { x, ok := v.(bool); return x, ok })
+		case BigInt, SmallInt:
+			out[i], err = columnOf(rows, i, func(v any) (int64, bool) {
+				switch x := v.(type) {
+				case int64:
+					return x, true
+				case int:
+					return int64(x), true
+				case int32:
+					return int64(x), true
+				case int16:
+					return int64(x), true
+				}
+				return 0, false
+			})
+		case Timestamptz:
+			out[i], err = columnOf(rows, i, func(v any) (time.Time, bool) { x, ok := v.(time.Time); return x, ok })
+		default:
+			err = fmt.Errorf("type %v has no array form for bulk statements", c.Type)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", c.Name, err)
+		}
+	}
+	return out, nil
+}
+
+func columnOf[T any](rows [][]any, i int, conv func(any) (T, bool)) ([]*T, error) {
+	out := make([]*T, len(rows))
+	for r, row := range rows {
+		v := row[i]
+		if p, ok := v.(*T); ok {
+			out[r] = p
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		x, ok := conv(v)
+		if !ok {
+			return nil, fmt.Errorf("row %d: value of type %T", r+1, v)
+		}
+		out[r] = &x
+	}
+	return out, nil
+}
+
+// updateFromValues also bounds the join by the batch's smallest and largest
+// key, computed by the database's own collation: otherwise PostgreSQL may
+// hash-join the batch against a sequential scan of the whole table, once
+// per batch, which makes a keyed walk quadratic. Batches hold consecutive
+// keys, so the bound is an index range of about the batch.
+func (d postgresDialect) updateFromValues(m *Migrator, table string, key Column, cols []Column, rows [][]any) error {
+	all := append([]Column{key}, cols...)
+	args, err := columnArrays(all, rows)
+	if err != nil {
+		return fmt.Errorf("update %s: %w", table, err)
+	}
 	sets := make([]string, len(cols))
 	for i, c := range cols {
 		sets[i] = fmt.Sprintf("%s = v.%s", d.Quote(c.Name), d.Quote(c.Name))
 	}
-	names := make([]string, len(all))
-	for i, c := range all {
-		names[i] = c.Name
-	}
 	t, k := d.Quote(table), d.Quote(key.Name)
-	return fmt.Sprintf("WITH v(%s) AS (VALUES %s) UPDATE %s SET %s FROM v WHERE %s.%s = v.%s AND %s.%s >= (SELECT min(%s) FROM v) AND %s.%s <= (SELECT max(%s) FROM v)",
-		quoteList(d, names), values, t, strings.Join(sets, ", "), t, k, k, t, k, k, t, k, k)
+	q := fmt.Sprintf("WITH v AS %s UPDATE %s SET %s FROM v WHERE %s.%s = v.%s AND %s.%s >= (SELECT min(%s) FROM v) AND %s.%s <= (SELECT max(%s) FROM v)",
+		d.unnestSQL(all), t, strings.Join(sets, ", "), t, k, k, t, k, k, t, k, k)
+	return m.execNative(q, args...)
 }
 
-func (d postgresDialect) insertRows(table string, cols []Column, rows int, c Conflict) string {
-	row := make([]string, len(cols))
+func (d postgresDialect) insertRows(m *Migrator, table string, cols []Column, rows [][]any, c Conflict) error {
+	args, err := columnArrays(cols, rows)
+	if err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
 	names := make([]string, len(cols))
 	for i, col := range cols {
-		row[i] = "CAST(? AS " + d.SQLType(col.Type) + ")"
 		names[i] = col.Name
 	}
-	tuple := "(" + strings.Join(row, ",") + ")"
-	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", d.Quote(table), quoteList(d, names),
-		strings.TrimSuffix(strings.Repeat(tuple+",", rows), ","))
-	return q + conflictClause(d, table, c)
+	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM %s AS v", d.Quote(table), quoteList(d, names), d.unnestSQL(cols))
+	return m.execNative(q+conflictClause(d, table, c), args...)
 }
 
 // conflictClause is the ON CONFLICT form PostgreSQL and SQLite share.

@@ -6,14 +6,36 @@ import (
 	"strings"
 )
 
-// RebuildTable takes a table from shape from to shape to, like AlterTable,
-// by copying its rows into a new table of the target shape and swapping it
-// in: the fastest way to reshape a large table, since every row is written
-// once, in key order, and indexes and foreign keys are built over all rows
-// at once afterwards instead of row by row. It refuses a table that another
-// table references (swapping it would break their keys; use AlterTable).
-// On PostgreSQL, privileges granted on the table are not carried over.
+// Rebuild takes a table from shape From to shape To, like AlterTable, by
+// copying its rows into a new table of the target shape and swapping it in:
+// the fastest way to change every row of a large table, since each row is
+// written once, in key order, and indexes and foreign keys are built over
+// all rows at once afterwards instead of row by row. Fills compute columns
+// of the copy (they may read other tables, such as a staging table of new
+// values). Referrers are the other tables' foreign keys to this table: they
+// are dropped before the swap and added back, checked, after it; a key not
+// declared refuses the rebuild. On PostgreSQL, privileges granted on the
+// table are not carried over.
+type Rebuild struct {
+	From, To  Table
+	Fills     []Fill
+	Referrers []Referrer
+}
+
+// Referrer is another table's foreign key to a rebuilt table.
+type Referrer struct {
+	Table string
+	Key   ForeignKey
+}
+
+// RebuildTable is Rebuild for a table no other table references.
 func (m *Migrator) RebuildTable(from, to Table, fills ...Fill) error {
+	return m.Rebuild(Rebuild{From: from, To: to, Fills: fills})
+}
+
+// Rebuild runs r.
+func (m *Migrator) Rebuild(r Rebuild) error {
+	from, to := r.From, r.To
 	if from.Name != to.Name {
 		return fmt.Errorf("rebuild table: shapes name different tables (%s, %s)", from.Name, to.Name)
 	}
@@ -25,15 +47,32 @@ func (m *Migrator) RebuildTable(from, to Table, fills ...Fill) error {
 	if len(from.PrimaryKey) == 0 {
 		return fmt.Errorf("rebuild table %s: the copy walks the primary key, and the shape has none", to.Name)
 	}
-	for _, f := range fills {
+	for _, f := range r.Fills {
 		if _, ok := to.Column(f.Column); !ok {
 			return fmt.Errorf("rebuild table %s: fill for unknown column %s", to.Name, f.Column)
 		}
 	}
-	if err := m.D.rebuildTable(m, from, to, fills); err != nil {
+	for _, ref := range r.Referrers {
+		if ref.Key.RefTable != to.Name {
+			return fmt.Errorf("rebuild table %s: referrer %s.%s references %s", to.Name, ref.Table, ref.Key.Name, ref.Key.RefTable)
+		}
+	}
+	if err := m.D.rebuildTable(m, r); err != nil {
 		return fmt.Errorf("rebuild table %s: %w", to.Name, err)
 	}
 	return nil
+}
+
+// undeclared lists the foreign keys (table.name) found referencing a table
+// that the rebuild does not declare.
+func undeclared(found []string, refs []Referrer) []string {
+	var out []string
+	for _, f := range found {
+		if !slices.ContainsFunc(refs, func(r Referrer) bool { return r.Table+"."+r.Key.Name == f }) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // DropForeignKey drops a table's foreign key now, where the dialect can do
@@ -92,23 +131,32 @@ func copyRows(m *Migrator, src, dst string, key string, cols, exprs []string) er
 	})
 }
 
-func (d postgresDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill) error {
-	refs, err := m.Strings(`SELECT conrelid::regclass::text FROM pg_constraint
+func (d postgresDialect) rebuildTable(m *Migrator, r Rebuild) error {
+	from, to := r.From, r.To
+	found, err := m.Strings(`SELECT conrelid::regclass::text || '.' || conname FROM pg_constraint
 		WHERE contype = 'f' AND confrelid = to_regclass(?) AND conrelid <> confrelid`, d.Quote(to.Name))
 	if err != nil {
 		return err
 	}
-	if len(refs) > 0 {
-		return fmt.Errorf("table %s is referenced by %s; reshape it with AlterTable", to.Name, strings.Join(refs, ", "))
+	for i, f := range found { // regclass text quotes names that need it
+		found[i] = strings.ReplaceAll(f, `"`, "")
 	}
-	p := planAlter(from, to, fills)
+	if extra := undeclared(found, r.Referrers); len(extra) > 0 {
+		return fmt.Errorf("table %s is referenced by %s, which the step does not declare", to.Name, strings.Join(extra, ", "))
+	}
+	p := planAlter(from, to, r.Fills)
 	for _, c := range p.conversions() {
 		if err := checkConvertible(m, from, c); err != nil {
 			return err
 		}
 	}
+	for _, ref := range r.Referrers {
+		if err := d.dropForeignKey(m, ref.Table, ref.Key.Name); err != nil {
+			return err
+		}
+	}
 	tmp := to.Name + "__new"
-	cols, exprs := copySelect(d, from, to, fills)
+	cols, exprs := copySelect(d, from, to, r.Fills)
 	for _, s := range []string{
 		"DROP TABLE IF EXISTS " + d.Quote(tmp),
 		createTableSQL(d, bareShape(to), tmp, false, false),
@@ -126,6 +174,9 @@ func (d postgresDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill)
 		fmt.Sprintf("ALTER INDEX IF EXISTS %s RENAME TO %s", d.Quote(tmp+"_pkey"), d.Quote(to.Name+"_pkey")),
 	}
 	stmts = append(stmts, d.finishSQL(to)...)
+	for _, ref := range r.Referrers {
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(ref.Table), fkDef(d, ref.Key)))
+	}
 	for _, s := range stmts {
 		if err := m.exec(s); err != nil {
 			return err
@@ -153,14 +204,31 @@ func (d postgresDialect) dropForeignKey(m *Migrator, table, name string) error {
 	return m.exec(fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", d.Quote(table), d.Quote(name)))
 }
 
+// rebuildMarker is the comment a MySQL table carries from its copy's
+// creation until its rebuild is complete.
+const rebuildMarker = "schema: rebuild in progress"
+
 // rebuildTable on MySQL survives a crash at any statement: the copy goes
-// to t__new, RENAME TABLE swaps both names in one statement (the old table
-// becoming t__old), and what is left shows how far an interrupted run got.
-func (d mysqlDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill) error {
+// to t__new, created with a marker comment, and RENAME TABLE swaps both
+// names in one statement (the old table becoming t__old). What is left
+// shows how far an interrupted run got: t__old, or t carrying the marker,
+// means the swap happened; a change of shape shows in t's columns too. The
+// marker is cleared last. A rebuild found finished is not repeated, except
+// one that keeps the shape and was interrupted after clearing its marker:
+// it copies again, to the same result.
+func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
+	from, to := r.From, r.To
 	t, tmp, old := to.Name, to.Name+"__new", to.Name+"__old"
 	mg := m.DB.Migrator()
 	swapped := mg.HasTable(old)
 	if !swapped {
+		comment, err := d.tableComment(m, t)
+		if err != nil {
+			return err
+		}
+		swapped = comment == rebuildMarker
+	}
+	if !swapped && !sameColumns(from, to) {
 		done, err := d.hasShape(m, to)
 		if err != nil {
 			return err
@@ -168,17 +236,22 @@ func (d mysqlDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill) er
 		swapped = done
 	}
 	if !swapped {
-		refs, err := m.Strings(`SELECT TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
+		found, err := m.Strings(`SELECT CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME) FROM information_schema.REFERENTIAL_CONSTRAINTS
 			WHERE CONSTRAINT_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME = ? AND TABLE_NAME <> ?`, t, t)
 		if err != nil {
 			return err
 		}
-		if len(refs) > 0 {
-			return fmt.Errorf("table %s is referenced by %s; reshape it with AlterTable", t, strings.Join(refs, ", "))
+		if extra := undeclared(found, r.Referrers); len(extra) > 0 {
+			return fmt.Errorf("table %s is referenced by %s, which the step does not declare", t, strings.Join(extra, ", "))
 		}
-		p := planAlter(from, to, fills)
+		p := planAlter(from, to, r.Fills)
 		for _, c := range p.conversions() {
 			if err := checkConvertible(m, from, c); err != nil {
+				return err
+			}
+		}
+		for _, ref := range r.Referrers {
+			if err := d.dropForeignKey(m, ref.Table, ref.Key.Name); err != nil {
 				return err
 			}
 		}
@@ -186,10 +259,10 @@ func (d mysqlDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill) er
 		if err := m.exec("DROP TABLE IF EXISTS " + d.Quote(tmp)); err != nil {
 			return err
 		}
-		if err := m.exec(createTableSQL(d, bareShape(to), tmp, false, true)); err != nil {
+		if err := m.exec(createTableSQL(d, bareShape(to), tmp, false, true) + " COMMENT '" + rebuildMarker + "'"); err != nil {
 			return err
 		}
-		cols, exprs := copySelect(d, from, to, fills)
+		cols, exprs := copySelect(d, from, to, r.Fills)
 		if err := copyRows(m, t, tmp, from.PrimaryKey[0], cols, exprs); err != nil {
 			return err
 		}
@@ -219,7 +292,34 @@ func (d mysqlDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill) er
 			return err
 		}
 	}
-	return nil
+	for _, ref := range r.Referrers {
+		if err := d.addForeignKey(m, ref.Table, ref.Key); err != nil {
+			return err
+		}
+	}
+	return m.exec(fmt.Sprintf("ALTER TABLE %s COMMENT ''", d.Quote(t)))
+}
+
+func (d mysqlDialect) tableComment(m *Migrator, table string) (string, error) {
+	c, err := m.Strings(`SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, table)
+	if err != nil || len(c) == 0 {
+		return "", err
+	}
+	return c[0], nil
+}
+
+// sameColumns reports whether two shapes have the same columns and types.
+func sameColumns(a, b Table) bool {
+	if len(a.Columns) != len(b.Columns) {
+		return false
+	}
+	for _, c := range a.Columns {
+		o, ok := b.Column(c.Name)
+		if !ok || o.Type != c.Type {
+			return false
+		}
+	}
+	return true
 }
 
 // hasShape reports whether a table already has exactly the columns of t,
@@ -301,13 +401,15 @@ func (d mysqlDialect) dropForeignKey(m *Migrator, table, name string) error {
 	return nil
 }
 
-func (d sqliteDialect) rebuildTable(m *Migrator, from, to Table, fills []Fill) error {
-	for _, c := range planAlter(from, to, fills).conversions() {
-		if err := checkConvertible(m, from, c); err != nil {
+// rebuildTable on SQLite needs nothing for referrers: keys are off during
+// a run and name the table, which keeps its name.
+func (d sqliteDialect) rebuildTable(m *Migrator, r Rebuild) error {
+	for _, c := range planAlter(r.From, r.To, r.Fills).conversions() {
+		if err := checkConvertible(m, r.From, c); err != nil {
 			return err
 		}
 	}
-	return d.rebuild(m, from, to, fills)
+	return d.rebuild(m, r.From, r.To, r.Fills)
 }
 
 // dropForeignKey on SQLite leaves the key to the table's next rebuild.

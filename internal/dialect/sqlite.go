@@ -249,7 +249,11 @@ func (d sqliteDialect) rebuild(m *Migrator, from, to Table, fills []Fill) error 
 	return nil
 }
 
-func (d sqliteDialect) updateFromValues(table string, key Column, cols []Column, rows int) string {
+func (d sqliteDialect) updateFromValues(m *Migrator, table string, key Column, cols []Column, values [][]any) error {
+	return m.Exec(d.updateSQL(table, key, cols, len(values)), flat(values)...)
+}
+
+func (d sqliteDialect) updateSQL(table string, key Column, cols []Column, rows int) string {
 	all := append([]Column{key}, cols...)
 	names := make([]string, len(all))
 	for i, c := range all {
@@ -265,7 +269,11 @@ func (d sqliteDialect) updateFromValues(table string, key Column, cols []Column,
 		d.Quote(table), strings.Join(sets, ", "), d.Quote(table), d.Quote(key.Name), d.Quote(key.Name))
 }
 
-func (d sqliteDialect) insertRows(table string, cols []Column, rows int, c Conflict) string {
+func (d sqliteDialect) insertRows(m *Migrator, table string, cols []Column, values [][]any, c Conflict) error {
+	return m.Exec(d.insertSQL(table, cols, len(values), c), flat(values)...)
+}
+
+func (d sqliteDialect) insertSQL(table string, cols []Column, rows int, c Conflict) string {
 	names := make([]string, len(cols))
 	for i, col := range cols {
 		names[i] = col.Name
