@@ -57,23 +57,52 @@ var chatTagAt7 = dialect.Table{
 var (
 	tagsChatID      = dialect.Column{Name: "id", Type: dialect.Key}
 	tagsChatPayload = []dialect.Column{{Name: "chat", Type: dialect.JSON}}
-	tagsChatPinned  = []dialect.Column{{Name: "pinned", Type: dialect.Bool}}
 )
+
+// tagsPayloadStaging holds up's rewritten payloads while the pages run;
+// chat is then rebuilt from it once, which is several times faster than
+// updating a million payloads in place.
+var tagsPayloadStaging = dialect.Table{
+	Name: "_tags_payload_staging",
+	Columns: []dialect.Column{
+		{Name: "id", Type: dialect.Key},
+		{Name: "chat", Type: dialect.JSON},
+		{Name: "pinned", Type: dialect.Bool, NotNull: true},
+	},
+	PrimaryKey: []string{"id"},
+}
+
+// tagsChatReferrers are the keys referencing chat at this revision, which
+// the rebuild of chat drops and adds back. chat_tag's is declared too: the
+// first run adds it with the rebuild, and a re-run after a crash (MySQL)
+// may find it already there.
+var tagsChatReferrers = []dialect.Referrer{
+	{Table: messageAt3.Name, Key: messageAt3.ForeignKeys[0]},
+	{Table: chatTagAt7.Name, Key: chatTagAt7.ForeignKeys[0]},
+}
 
 func migrateTagsUp(m *dialect.Migrator) error {
 	if err := m.CreateTable(tagAt7); err != nil {
 		return err
 	}
 	// chat_tag is filled first and completed after (its plain index, and on
-	// PostgreSQL its foreign keys): much faster than row by row.
+	// PostgreSQL and MySQL its foreign keys): much faster than row by row.
 	loading := dialect.BulkLoadShape(m.D, chatTagAt7)
 	if err := m.CreateTable(loading); err != nil {
 		return err
 	}
+	// A staging table left by an interrupted run (MySQL) holds a partial
+	// walk: chat itself is only rewritten at the end, so the walk starts
+	// over and finds the same tags.
+	if err := m.DropTable(tagsPayloadStaging.Name); err != nil {
+		return err
+	}
+	if err := m.CreateTable(tagsPayloadStaging); err != nil {
+		return err
+	}
 	// Every payload is read (NULL has nothing to move): JSON that does not
-	// parse is reported too. Each page commits its tags, links and payload
-	// rewrites together, so on MySQL a re-run finds the chats already done
-	// without string tags and carries on with the rest.
+	// parse is reported too. Each page commits its tags, links and staged
+	// payloads together; re-inserting them is harmless.
 	var r tagsUpReports
 	withPayload := tagsChatSet{table: "chat", column: "id", filter: m.Q("chat") + " IS NOT NULL"}
 	if err := tagsChatPages(m, withPayload, func(m *dialect.Migrator, page []tagsChatRow) error {
@@ -82,13 +111,28 @@ func migrateTagsUp(m *dialect.Migrator) error {
 		return fmt.Errorf("move tags from chat payloads into tag and chat_tag: %w", err)
 	}
 	r.notify(m)
+	staged := func(col string) string {
+		return fmt.Sprintf("(SELECT s.%s FROM %s s WHERE s.%s = %s.%s)",
+			m.Q(col), m.Q(tagsPayloadStaging.Name), m.Q("id"), m.Q("chat"), m.Q("id"))
+	}
+	if err := m.Rebuild(dialect.Rebuild{From: chatAt6, To: chatAt6, Referrers: tagsChatReferrers, Fills: []dialect.Fill{
+		{Column: "chat", Expr: fmt.Sprintf("COALESCE(%s, %s.%s)", staged("chat"), m.Q("chat"), m.Q("chat"))},
+		// The pinned tag pins; its absence leaves the column as it was.
+		{Column: "pinned", Expr: fmt.Sprintf("CASE WHEN %s THEN true ELSE %s.%s END", staged("pinned"), m.Q("chat"), m.Q("pinned"))},
+	}}); err != nil {
+		return fmt.Errorf("write the payloads without their tags: %w", err)
+	}
+	if err := m.DropTable(tagsPayloadStaging.Name); err != nil {
+		return err
+	}
 	return m.AlterTable(loading, chatTagAt7)
 }
 
-// moveTags writes one page's tags, links, payloads and pinned flags.
+// moveTags writes one page's tags and links and stages its new payloads
+// and pinned flags.
 func moveTags(m *dialect.Migrator, page []tagsChatRow, r *tagsUpReports) error {
 	names := map[string]string{} // tag id -> smallest spelling in the page
-	var links, payloads, pins [][]any
+	var links, staged [][]any
 	for _, c := range page {
 		x := extractTags(c.payload, r)
 		if x.problem != nil {
@@ -110,11 +154,10 @@ func moveTags(m *dialect.Migrator, page []tagsChatRow, r *tagsUpReports) error {
 			}
 			links = append(links, []any{c.id, t.id})
 		}
-		if x.pinned {
-			pins = append(pins, []any{c.id, true})
-		}
+		// The pinned tag is one of the strings removed, so a pinned chat's
+		// payload always changes.
 		if x.payload != nil {
-			payloads = append(payloads, []any{c.id, string(x.payload)})
+			staged = append(staged, []any{c.id, string(x.payload), x.pinned})
 		}
 	}
 	ids := make([]string, 0, len(names))
@@ -139,13 +182,8 @@ func moveTags(m *dialect.Migrator, page []tagsChatRow, r *tagsUpReports) error {
 	}); err != nil {
 		return err
 	}
-	if err := tagsInChunks(payloads, 2, func(rows [][]any) error {
-		return m.UpdateFromValues("chat", tagsChatID, tagsChatPayload, rows)
-	}); err != nil {
-		return err
-	}
-	return tagsInChunks(pins, 2, func(rows [][]any) error {
-		return m.UpdateFromValues("chat", tagsChatID, tagsChatPinned, rows)
+	return tagsInChunks(staged, 3, func(rows [][]any) error {
+		return m.InsertRows(tagsPayloadStaging.Name, tagsPayloadStaging.Columns, rows, dialect.Conflict{})
 	})
 }
 
