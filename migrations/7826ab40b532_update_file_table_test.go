@@ -168,7 +168,7 @@ func TestUpdateFileTableSizeSeveralBatches(t *testing.T) {
 		metas := fileColumn(t, d, "meta")
 
 		notices, p := upWithProgress(t, d, revFileSize)
-		requireBatches(t, p, int64(n))
+		requireBatches(t, dl, p, int64(n))
 		requireFileColumn(t, d, "size", sizes)
 		requireFileColumn(t, d, "mime_type", mimes)
 		requireSkipNotice(t, notices, sizeNotice, badSize)

@@ -123,7 +123,7 @@ func TestUpdateFileTableProcessedSeveralBatches(t *testing.T) {
 		metas := fileColumn(t, d, "meta")
 
 		notices, p := upWithProgress(t, d, revFileProcessed)
-		requireBatches(t, p, int64(n))
+		requireBatches(t, dl, p, int64(n))
 		requireProcessed(t, d, want)
 		if len(notices) != 0 {
 			t.Fatalf("notices = %q, want none", notices)

@@ -65,6 +65,9 @@ type Dialect interface {
 	updateFromValues(m *Migrator, table string, key Column, cols []Column, rows [][]any) error
 	insertRows(m *Migrator, table string, cols []Column, rows [][]any, c Conflict) error
 	createMigrationsTable(m *Migrator, name string) error
+	// analyze refreshes the planner's statistics of a table whose rows or
+	// columns a step just changed, where the planner needs them.
+	analyze(m *Migrator, table string) error
 }
 
 // Conflict says what an insert does when a row's key already exists.

@@ -198,6 +198,10 @@ func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) e
 			return err
 		}
 	}
+	// Filled columns have no statistics yet, and the step may join on them.
+	if len(fills) > 0 {
+		return d.analyze(m, to.Name)
+	}
 	return nil
 }
 

@@ -128,7 +128,7 @@ func (d sqliteDialect) alterTable(m *Migrator, from, to Table, fills []Fill) err
 		}
 	}
 	if !d.inPlace(p, from) {
-		return d.rebuild(m, from, to, fills)
+		return d.rebuild(m, Rebuild{From: from, To: to, Fills: fills})
 	}
 	t := d.Quote(to.Name)
 	var stmts []string
@@ -217,9 +217,9 @@ func singleColumnFK(fks []ForeignKey, col string) (ForeignKey, bool) {
 // recreate its indexes. Foreign keys are off for the run, so dropping the
 // old table fires no actions on the tables that reference it; CheckStep
 // then proves every reference still holds.
-func (d sqliteDialect) rebuild(m *Migrator, from, to Table, fills []Fill) error {
+func (d sqliteDialect) rebuild(m *Migrator, r Rebuild) error {
+	to := r.To
 	tmp := to.Name + "__new"
-	cols, exprs := copySelect(d, from, to, fills)
 	for _, s := range []string{"DROP TABLE IF EXISTS " + d.Quote(tmp), createTableSQL(d, to, tmp, false, false)} {
 		if err := m.exec(s); err != nil {
 			return err
@@ -227,11 +227,7 @@ func (d sqliteDialect) rebuild(m *Migrator, from, to Table, fills []Fill) error 
 	}
 	// Batches along the old table's key give progress; the copy is one
 	// transaction anyway.
-	key := from.PrimaryKey
-	if len(key) == 0 {
-		key = []string{from.Columns[0].Name}
-	}
-	if err := copyRows(m, to.Name, tmp, key[0], cols, exprs); err != nil {
+	if err := newCopy(d, r, tmp).inBatches(m); err != nil {
 		return err
 	}
 	stmts := []string{
