@@ -111,15 +111,15 @@ func migrateTagsUp(m *dialect.Migrator) error {
 		return fmt.Errorf("move tags from chat payloads into tag and chat_tag: %w", err)
 	}
 	r.notify(m)
-	staged := func(col string) string {
-		return fmt.Sprintf("(SELECT s.%s FROM %s s WHERE s.%s = %s.%s)",
-			m.Q(col), m.Q(tagsPayloadStaging.Name), m.Q("id"), m.Q("chat"), m.Q("id"))
-	}
-	if err := m.Rebuild(dialect.Rebuild{From: chatAt6, To: chatAt6, Referrers: tagsChatReferrers, Fills: []dialect.Fill{
-		{Column: "chat", Expr: fmt.Sprintf("COALESCE(%s, %s.%s)", staged("chat"), m.Q("chat"), m.Q("chat"))},
-		// The pinned tag pins; its absence leaves the column as it was.
-		{Column: "pinned", Expr: fmt.Sprintf("CASE WHEN %s THEN true ELSE %s.%s END", staged("pinned"), m.Q("chat"), m.Q("pinned"))},
-	}}); err != nil {
+	if err := m.Rebuild(dialect.Rebuild{
+		From: chatAt6, To: chatAt6, Referrers: tagsChatReferrers,
+		Join: tagsSQL(m, "LEFT JOIN {"+tagsPayloadStaging.Name+"} s ON s.{id} = {chat}.{id}"),
+		Fills: []dialect.Fill{
+			{Column: "chat", Expr: tagsSQL(m, "COALESCE(s.{chat}, {chat}.{chat})")},
+			// The pinned tag pins; its absence leaves the column as it was.
+			{Column: "pinned", Expr: tagsSQL(m, "CASE WHEN s.{pinned} THEN true ELSE {chat}.{pinned} END")},
+		},
+	}); err != nil {
 		return fmt.Errorf("write the payloads without their tags: %w", err)
 	}
 	if err := m.DropTable(tagsPayloadStaging.Name); err != nil {

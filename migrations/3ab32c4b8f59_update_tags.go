@@ -46,11 +46,20 @@ func updateTagsUp(m *dialect.Migrator) error {
 	if err := m.AlterTable(tagAt7, tagAt8, dialect.Fill{Column: "user_id", Expr: "''"}); err != nil {
 		return err
 	}
+	// The split joins every chat to its links: with guessed sizes
+	// (chat_tag may have just been filled by the step before)
+	// PostgreSQL can pick a nested loop over millions of rows.
+	if err := m.Analyze(chatAt6.Name, chatTagAt7.Name); err != nil {
+		return err
+	}
 	if err := splitTagsPerUser(m); err != nil {
 		return err
 	}
-	return m.RebuildTable(chatTagAt7, chatTagAt8, dialect.Fill{Column: "user_id",
-		Expr: "COALESCE((SELECT " + m.Q("user_id") + " FROM " + m.Q("chat") + " WHERE " + m.Q("chat") + "." + m.Q("id") + " = " + m.Q("chat_tag") + "." + m.Q("chat_id") + "), '')"})
+	return m.Rebuild(dialect.Rebuild{
+		From: chatTagAt7, To: chatTagAt8,
+		Join:  tagsSQL(m, "LEFT JOIN {chat} c ON c.{id} = {chat_tag}.{chat_id}"),
+		Fills: []dialect.Fill{{Column: "user_id", Expr: tagsSQL(m, "COALESCE(c.{user_id}, '')")}},
+	})
 }
 
 // splitTagsPerUser gives every owner of a chat using a tag their own row of

@@ -19,7 +19,7 @@ import (
 // last (ties: the smallest folder id in byte order); listings of chats that
 // do not exist, or that belong to another user, are dropped and reported.
 // The move is set-based: the chat_ids of every folder are expanded in SQL
-// into a staging table, and one UPDATE gives each chat its winner. Chat,
+// into a staging table, and one copy of chat gives each chat its winner. Chat,
 // user and parent IDs match byte for byte on every dialect, as Go compares
 // them (MySQL's default collation would take "C1" for "c1"). Such checks
 // are joins, not correlated subqueries: MariaDB's subquery cache looks
@@ -95,11 +95,11 @@ var folderDataWinners = dialect.Table{
 // folderDataChatRebuild copies chat into its revision-6 shape, each chat
 // taking its winning folder (or none). message references chat.
 func folderDataChatRebuild(m *dialect.Migrator) dialect.Rebuild {
-	folderOf := fmt.Sprintf("(SELECT w.%s FROM %s w WHERE w.%s = %s.%s)",
-		m.Q("folder_id"), m.Q(folderDataWinners.Name), m.Q("chat_id"), m.Q("chat"), m.Q("id"))
 	return dialect.Rebuild{
 		From: chatAt2, To: chatAt6,
-		Fills:     []dialect.Fill{{Column: "folder_id", Expr: folderOf}},
+		Join: fmt.Sprintf("LEFT JOIN %s w ON w.%s = %s.%s",
+			m.Q(folderDataWinners.Name), m.Q("chat_id"), m.Q("chat"), m.Q("id")),
+		Fills:     []dialect.Fill{{Column: "folder_id", Expr: "w." + m.Q("folder_id")}},
 		Referrers: []dialect.Referrer{{Table: messageAt3.Name, Key: messageAt3.ForeignKeys[0]}},
 	}
 }
@@ -139,7 +139,7 @@ func updateFolderTableDataDown(m *dialect.Migrator) error {
 // folderDataMoveChats sets chat.folder_id from folder.items, set-based: it
 // expands every folder's chat_ids into the staging table, classified by
 // whether the chat exists and whose it is, then gives each movable chat its
-// winning folder with one UPDATE and reports the rest. Only the check of
+// winning folder with one copy of chat and reports the rest. Only the check of
 // items that cannot be read walks the folders in Go.
 func folderDataMoveChats(m *dialect.Migrator) error {
 	unreadable, err := folderDataFindUnreadable(m)
