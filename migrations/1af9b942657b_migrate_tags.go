@@ -85,8 +85,10 @@ func migrateTagsUp(m *dialect.Migrator) error {
 	if err := m.CreateTable(tagAt7); err != nil {
 		return err
 	}
-	// chat_tag is filled first and completed after (its plain index, and on
-	// PostgreSQL and MySQL its foreign keys): much faster than row by row.
+	// chat_tag is filled first and completed after (its plain index, on
+	// PostgreSQL and MySQL its foreign keys, on PostgreSQL its primary key):
+	// much faster than row by row. A chat's links are distinct (extractTags
+	// merges equal ids) and each chat is in one page.
 	loading := dialect.BulkLoadShape(m.D, chatTagAt7)
 	if err := m.CreateTable(loading); err != nil {
 		return err
@@ -105,9 +107,8 @@ func migrateTagsUp(m *dialect.Migrator) error {
 	// payloads together; re-inserting them is harmless.
 	var r tagsUpReports
 	withPayload := tagsChatSet{table: "chat", column: "id", filter: m.Q("chat") + " IS NOT NULL"}
-	if err := tagsChatPages(m, withPayload, func(m *dialect.Migrator, page []tagsChatRow) error {
-		return moveTags(m, page, &r)
-	}); err != nil {
+	prepare := func(page []tagsChatRow) tagsMove { return planTagsMove(page, &r) }
+	if err := tagsChatPagesPrepared(m, withPayload, prepare, writeTagsMove); err != nil {
 		return fmt.Errorf("move tags from chat payloads into tag and chat_tag: %w", err)
 	}
 	r.notify(m)
@@ -128,11 +129,15 @@ func migrateTagsUp(m *dialect.Migrator) error {
 	return m.AlterTable(loading, chatTagAt7)
 }
 
-// moveTags writes one page's tags and links and stages its new payloads
-// and pinned flags.
-func moveTags(m *dialect.Migrator, page []tagsChatRow, r *tagsUpReports) error {
+// tagsMove is one page's rows to write: tags, links and staged payloads
+// with their pinned flags.
+type tagsMove struct{ tags, links, staged [][]any }
+
+// planTagsMove extracts one page's tags (pure Go: it runs beside the
+// database's work), noting what it leaves alone in r.
+func planTagsMove(page []tagsChatRow, r *tagsUpReports) tagsMove {
 	names := map[string]string{} // tag id -> smallest spelling in the page
-	var links, staged [][]any
+	var mv tagsMove
 	for _, c := range page {
 		x := extractTags(c.payload, r)
 		if x.problem != nil {
@@ -152,12 +157,12 @@ func moveTags(m *dialect.Migrator, page []tagsChatRow, r *tagsUpReports) error {
 			if old, ok := names[t.id]; !ok || t.name < old {
 				names[t.id] = t.name
 			}
-			links = append(links, []any{c.id, t.id})
+			mv.links = append(mv.links, []any{c.id, t.id})
 		}
 		// The pinned tag is one of the strings removed, so a pinned chat's
 		// payload always changes.
 		if x.payload != nil {
-			staged = append(staged, []any{c.id, string(x.payload), x.pinned})
+			mv.staged = append(mv.staged, []any{c.id, string(x.payload), x.pinned})
 		}
 	}
 	ids := make([]string, 0, len(names))
@@ -167,22 +172,28 @@ func moveTags(m *dialect.Migrator, page []tagsChatRow, r *tagsUpReports) error {
 	// Sorted, so that which of two ids MySQL's collation equates is kept
 	// does not depend on map order.
 	slices.Sort(ids)
-	tags := make([][]any, len(ids))
+	mv.tags = make([][]any, len(ids))
 	for i, id := range ids {
-		tags[i] = []any{id, names[id]}
+		mv.tags[i] = []any{id, names[id]}
 	}
+	return mv
+}
+
+// writeTagsMove writes one page's tags and links and stages its payloads.
+func writeTagsMove(m *dialect.Migrator, _ []tagsChatRow, mv tagsMove) error {
 	// KeepMin makes tag.name the smallest spelling across pages too.
-	if err := tagsInChunks(tags, 2, func(rows [][]any) error {
+	if err := tagsInChunks(mv.tags, 2, func(rows [][]any) error {
 		return m.InsertRows(tagAt7.Name, tagAt7.Columns, rows, dialect.Conflict{Keys: []string{"id"}, KeepMin: "name"})
 	}); err != nil {
 		return err
 	}
-	if err := tagsInChunks(links, 2, func(rows [][]any) error {
-		return m.InsertRows(chatTagAt7.Name, chatTagAt7.Columns, rows, dialect.Conflict{Keys: chatTagAt7.PrimaryKey})
+	if err := tagsInChunks(mv.links, 2, func(rows [][]any) error {
+		return m.InsertRows(chatTagAt7.Name, chatTagAt7.Columns, rows,
+			dialect.BulkLoadConflict(m.D, dialect.Conflict{Keys: chatTagAt7.PrimaryKey}))
 	}); err != nil {
 		return err
 	}
-	return tagsInChunks(staged, 3, func(rows [][]any) error {
+	return tagsInChunks(mv.staged, 3, func(rows [][]any) error {
 		return m.InsertRows(tagsPayloadStaging.Name, tagsPayloadStaging.Columns, rows, dialect.Conflict{})
 	})
 }

@@ -403,13 +403,27 @@ type tagsChatSet struct{ table, column, filter string }
 
 // tagsChatPages walks the chats of set in id order, a page at a time, and
 // calls fn with each page; each call commits together (m.Atomic), so on
-// MySQL an interrupted walk can be run again. A page ends at tagsPageRows
-// rows or once it holds tagsPageBytes of payload, so memory stays flat
-// however large the payloads are. Each page first lists its chat ids with
-// an index range scan and then reads just those chats: a single query
-// joining the set to chat lets PostgreSQL merge from the start of both
-// tables on every page.
+// MySQL an interrupted walk can be run again.
 func tagsChatPages(m *dialect.Migrator, set tagsChatSet, fn func(m *dialect.Migrator, page []tagsChatRow) error) error {
+	return tagsChatPagesPrepared(m, set,
+		func([]tagsChatRow) struct{} { return struct{}{} },
+		func(m *dialect.Migrator, page []tagsChatRow, _ struct{}) error { return fn(m, page) })
+}
+
+// tagsChatPagesPrepared is tagsChatPages with a stage of pure Go work:
+// prepare (which must not touch the database) turns a page into what
+// write stores, and runs on its own goroutine while the database reads the
+// next page and writes the previous one, so the step uses both the
+// database's CPU and its own. Pages are prepared one at a time, in order.
+//
+// A page ends at tagsPageRows rows or once it holds tagsPageBytes of
+// payload, so memory stays flat however large the payloads are (two pages
+// are held at a time). Each page first lists its chat ids with an index
+// range scan and then reads just those chats: a single query joining the
+// set to chat lets PostgreSQL merge from the start of both tables on every
+// page.
+func tagsChatPagesPrepared[T any](m *dialect.Migrator, set tagsChatSet, prepare func(page []tagsChatRow) T,
+	write func(m *dialect.Migrator, page []tagsChatRow, prepared T) error) error {
 	col, from := m.Q(set.column), m.Q(set.table)
 	where := ""
 	if set.filter != "" {
@@ -420,48 +434,84 @@ func tagsChatPages(m *dialect.Migrator, set tagsChatSet, fn func(m *dialect.Migr
 		return err
 	}
 	limit := tagsPageRows
-	var after *string
-	var done int64
-	for {
-		cond, args := where, []any(nil)
-		if after != nil {
-			cond, args = " WHERE "+col+" > ?", []any{*after}
-			if set.filter != "" {
-				cond = " WHERE (" + set.filter + ") AND " + col + " > ?"
+	// next reads the page after the chat id after (nil: the first page);
+	// an empty page ends the walk.
+	next := func(after *string) ([]tagsChatRow, error) {
+		for {
+			cond, args := where, []any(nil)
+			if after != nil {
+				cond, args = " WHERE "+col+" > ?", []any{*after}
+				if set.filter != "" {
+					cond = " WHERE (" + set.filter + ") AND " + col + " > ?"
+				}
 			}
+			if set.table == "chat" && set.column == "id" {
+				// The set is chat itself: one index range scan reads it.
+				page, size, err := tagsReadRows(m, fmt.Sprintf("SELECT %s, %s FROM %s%s ORDER BY %s LIMIT %d",
+					col, m.Q("chat"), from, cond, col, limit), args...)
+				if err != nil || len(page) == 0 {
+					return nil, err
+				}
+				limit = tagsNextLimit(limit, len(page), size)
+				return page, nil
+			}
+			// No DISTINCT: PostgreSQL, without statistics on a table filled
+			// in this transaction, would sort the whole table for it.
+			ids, err := m.Strings(fmt.Sprintf("SELECT %s FROM %s%s ORDER BY %s LIMIT %d", col, from, cond, col, limit), args...)
+			if err != nil || len(ids) == 0 {
+				return nil, err
+			}
+			ids = slices.Compact(ids)
+			page, size, err := tagsReadPage(m, ids)
+			if err != nil {
+				return nil, err
+			}
+			if len(page) == 0 { // the listed chats are gone
+				after = &ids[len(ids)-1]
+				continue
+			}
+			limit = tagsNextLimit(limit, len(page), size)
+			return page, nil
 		}
-		// No DISTINCT: PostgreSQL, without statistics on a table filled in
-		// this transaction, would sort the whole table for it.
-		ids, err := m.Strings(fmt.Sprintf("SELECT %s FROM %s%s ORDER BY %s LIMIT %d", col, from, cond, col, limit), args...)
+	}
+	start := func(page []tagsChatRow) <-chan T {
+		ch := make(chan T, 1) // buffered: an abandoned result never blocks
+		go func() { ch <- prepare(page) }()
+		return ch
+	}
+	page, err := next(nil)
+	if err != nil || len(page) == 0 {
+		return err
+	}
+	prepared := start(page)
+	var done int64
+	for len(page) > 0 {
+		following, err := next(&page[len(page)-1].id)
 		if err != nil {
 			return err
 		}
-		if len(ids) == 0 {
-			return nil
+		result := <-prepared
+		if len(following) > 0 {
+			prepared = start(following)
 		}
-		ids = slices.Compact(ids)
-		page, size, err := tagsReadPage(m, ids)
-		if err != nil {
-			return err
-		}
-		if len(page) == 0 { // the listed chats are gone
-			after = &ids[len(ids)-1]
-			continue
-		}
-		// Fewer ids next time when a page filled up on bytes, so that
-		// chats listed and not read stay few; back up when pages are small.
-		if size >= tagsPageBytes {
-			limit = max(2*len(page), 16)
-		} else {
-			limit = min(2*limit, tagsPageRows)
-		}
-		if err := m.Atomic(func(m *dialect.Migrator) error { return fn(m, page) }); err != nil {
+		if err := m.Atomic(func(m *dialect.Migrator) error { return write(m, page, result) }); err != nil {
 			return err
 		}
 		done += int64(len(page))
 		m.Progress(done, total)
-		after = &page[len(page)-1].id
+		page = following
 	}
+	return nil
+}
+
+// tagsNextLimit is the next page's row limit: fewer rows when a page
+// filled up on bytes, so that chats listed and not read stay few; back up
+// when pages are small.
+func tagsNextLimit(limit, rows, size int) int {
+	if size >= tagsPageBytes {
+		return max(2*rows, 16)
+	}
+	return min(2*limit, tagsPageRows)
 }
 
 // tagsReadPage reads the chats of ids in id order until the payloads read
@@ -472,8 +522,14 @@ func tagsReadPage(m *dialect.Migrator, ids []string) ([]tagsChatRow, int, error)
 		args[i] = id
 	}
 	chat, id := m.Q("chat"), m.Q("id")
-	rows, err := m.Rows(fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s IN (%s) ORDER BY %s",
+	return tagsReadRows(m, fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s IN (%s) ORDER BY %s",
 		id, chat, chat, id, strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","), id), args...)
+}
+
+// tagsReadRows reads (id, payload) rows of query until the payloads read
+// reach tagsPageBytes.
+func tagsReadRows(m *dialect.Migrator, query string, args ...any) ([]tagsChatRow, int, error) {
+	rows, err := m.Rows(query, args...)
 	if err != nil {
 		return nil, 0, err
 	}
