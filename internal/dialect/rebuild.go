@@ -188,8 +188,7 @@ func (c tableCopy) inBatches(m *Migrator) error {
 // whole copies the rows in one statement: PostgreSQL then joins whole
 // tables with a hash or merge join, where each batch would probe an index
 // row by row (three times slower for a million rows). The step is one
-// transaction there anyway.
-// Progress is reported at its start and end.
+// transaction there anyway. Progress is reported at the start and the end.
 func (c tableCopy) whole(m *Migrator) error {
 	var total int64
 	if err := m.Scan("SELECT count(*) FROM "+m.Q(c.src), nil, &total); err != nil {
