@@ -418,10 +418,10 @@ func tagsChatPages(m *dialect.Migrator, set tagsChatSet, fn func(m *dialect.Migr
 //
 // A page ends at tagsPageRows rows or once it holds tagsPageBytes of
 // payload, so memory stays flat however large the payloads are (two pages
-// are held at a time). Each page first lists its chat ids with an index
-// range scan and then reads just those chats: a single query joining the
-// set to chat lets PostgreSQL merge from the start of both tables on every
-// page.
+// are held at a time). A set that is chat itself is read by key range;
+// otherwise each page first lists its chat ids with an index range scan
+// and then reads just those chats: a single query joining the set to chat
+// lets PostgreSQL merge from the start of both tables on every page.
 func tagsChatPagesPrepared[T any](m *dialect.Migrator, set tagsChatSet, prepare func(page []tagsChatRow) T,
 	write func(m *dialect.Migrator, page []tagsChatRow, prepared T) error) error {
 	col, from := m.Q(set.column), m.Q(set.table)
