@@ -14,7 +14,6 @@ import (
 	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/migtest"
 	"github.com/openwebui-go/schema/internal/testdb"
-	"github.com/openwebui-go/schema/migrations"
 )
 
 const migrateTagsRev = "1af9b942657b"
@@ -549,21 +548,6 @@ func tagsCrashAfter(t *testing.T, d *migtest.DB, fn func(*dialect.Migrator) erro
 	}
 }
 
-func tagsStep(t *testing.T, rev string) migrations.Step {
-	t.Helper()
-	chain, err := migrations.Chain()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range chain {
-		if s.ID == rev {
-			return s
-		}
-	}
-	t.Fatalf("no step %s", rev)
-	return migrations.Step{}
-}
-
 // Pages commit one by one (on MySQL, where steps run without a
 // transaction): a run that stops at any write, in any page, is finished by
 // the next run, up and down, with the same result as a run that never
@@ -577,7 +561,7 @@ func TestMigrateTagsRerunAfterCrash(t *testing.T) {
 				payload: fmt.Sprintf(`{"blob":"%s","tags":[%d,"Tag %d","tag %d","all","pinned"]}`, big, i, i%3, i%3)})
 		}
 	}
-	step := tagsStep(t, migrateTagsRev)
+	step := migtest.Step(t, migrateTagsRev)
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		clean := migtest.Before(t, dialectName, migrateTagsRev)
 		if clean.Dialector().RunMode() != dialect.NoTransactions {

@@ -68,16 +68,30 @@ func (m *Migrator) Rebuild(r Rebuild) error {
 	return nil
 }
 
-// undeclared lists the foreign keys (table.name) found referencing a table
-// that the rebuild does not declare.
-func undeclared(found []string, refs []Referrer) []string {
-	var out []string
+// prepareRebuild readies a table for its copy: it refuses foreign keys on
+// the table (found, as table.name) that r does not declare, checks that
+// the values of converted columns convert, and drops the declared keys.
+func prepareRebuild(m *Migrator, r Rebuild, found []string) error {
+	var undeclared []string
 	for _, f := range found {
-		if !slices.ContainsFunc(refs, func(r Referrer) bool { return r.Table+"."+r.Key.Name == f }) {
-			out = append(out, f)
+		if !slices.ContainsFunc(r.Referrers, func(ref Referrer) bool { return ref.Table+"."+ref.Key.Name == f }) {
+			undeclared = append(undeclared, f)
 		}
 	}
-	return out
+	if len(undeclared) > 0 {
+		return fmt.Errorf("table %s is referenced by %s, which the step does not declare", r.To.Name, strings.Join(undeclared, ", "))
+	}
+	for _, c := range planAlter(r.From, r.To, r.Fills).conversions() {
+		if err := checkConvertible(m, r.From, c); err != nil {
+			return err
+		}
+	}
+	for _, ref := range r.Referrers {
+		if err := m.D.dropForeignKey(m, ref.Table, ref.Key.Name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Analyze refreshes the statistics the query planner keeps of tables a step
@@ -204,7 +218,7 @@ func (c tableCopy) whole(m *Migrator) error {
 }
 
 func (d postgresDialect) rebuildTable(m *Migrator, r Rebuild) error {
-	from, to := r.From, r.To
+	to := r.To
 	found, err := m.Strings(`SELECT conrelid::regclass::text || '.' || conname FROM pg_constraint
 		WHERE contype = 'f' AND confrelid = to_regclass(?) AND conrelid <> confrelid`, d.Quote(to.Name))
 	if err != nil {
@@ -213,19 +227,8 @@ func (d postgresDialect) rebuildTable(m *Migrator, r Rebuild) error {
 	for i, f := range found { // regclass text quotes names that need it
 		found[i] = strings.ReplaceAll(f, `"`, "")
 	}
-	if extra := undeclared(found, r.Referrers); len(extra) > 0 {
-		return fmt.Errorf("table %s is referenced by %s, which the step does not declare", to.Name, strings.Join(extra, ", "))
-	}
-	p := planAlter(from, to, r.Fills)
-	for _, c := range p.conversions() {
-		if err := checkConvertible(m, from, c); err != nil {
-			return err
-		}
-	}
-	for _, ref := range r.Referrers {
-		if err := d.dropForeignKey(m, ref.Table, ref.Key.Name); err != nil {
-			return err
-		}
+	if err := prepareRebuild(m, r, found); err != nil {
+		return err
 	}
 	tmp := to.Name + "__new"
 	for _, s := range []string{
@@ -314,19 +317,8 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 		if err != nil {
 			return err
 		}
-		if extra := undeclared(found, r.Referrers); len(extra) > 0 {
-			return fmt.Errorf("table %s is referenced by %s, which the step does not declare", t, strings.Join(extra, ", "))
-		}
-		p := planAlter(from, to, r.Fills)
-		for _, c := range p.conversions() {
-			if err := checkConvertible(m, from, c); err != nil {
-				return err
-			}
-		}
-		for _, ref := range r.Referrers {
-			if err := d.dropForeignKey(m, ref.Table, ref.Key.Name); err != nil {
-				return err
-			}
+		if err := prepareRebuild(m, r, found); err != nil {
+			return err
 		}
 		// A partial copy left by an interrupted run is started again.
 		if err := m.exec("DROP TABLE IF EXISTS " + d.Quote(tmp)); err != nil {
@@ -476,10 +468,8 @@ func (d mysqlDialect) dropForeignKey(m *Migrator, table, name string) error {
 // rebuildTable on SQLite needs nothing for referrers: keys are off during
 // a run and name the table, which keeps its name.
 func (d sqliteDialect) rebuildTable(m *Migrator, r Rebuild) error {
-	for _, c := range planAlter(r.From, r.To, r.Fills).conversions() {
-		if err := checkConvertible(m, r.From, c); err != nil {
-			return err
-		}
+	if err := prepareRebuild(m, r, nil); err != nil {
+		return err
 	}
 	return d.rebuild(m, r)
 }
