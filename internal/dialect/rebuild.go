@@ -69,12 +69,13 @@ func (m *Migrator) Rebuild(r Rebuild) error {
 }
 
 // prepareRebuild readies a table for its copy: it refuses foreign keys on
-// the table (found, as table.name) that r does not declare, checks that
+// the table that r does not declare (found lists them as table.name, or as
+// table alone where the catalog does not name keys: SQLite), checks that
 // the values of converted columns convert, and drops the declared keys.
 func prepareRebuild(m *Migrator, r Rebuild, found []string) error {
 	var undeclared []string
 	for _, f := range found {
-		if !slices.ContainsFunc(r.Referrers, func(ref Referrer) bool { return ref.Table+"."+ref.Key.Name == f }) {
+		if !slices.ContainsFunc(r.Referrers, func(ref Referrer) bool { return f == ref.Table+"."+ref.Key.Name || f == ref.Table }) {
 			undeclared = append(undeclared, f)
 		}
 	}
@@ -465,10 +466,16 @@ func (d mysqlDialect) dropForeignKey(m *Migrator, table, name string) error {
 	return nil
 }
 
-// rebuildTable on SQLite needs nothing for referrers: keys are off during
-// a run and name the table, which keeps its name.
+// rebuildTable on SQLite leaves referrers alone (keys are off during a run
+// and name the table, which keeps its name), but refuses undeclared ones
+// all the same, so that a step behaves alike on every dialect.
 func (d sqliteDialect) rebuildTable(m *Migrator, r Rebuild) error {
-	if err := prepareRebuild(m, r, nil); err != nil {
+	found, err := m.Strings(`SELECT DISTINCT t.name FROM sqlite_master t, pragma_foreign_key_list(t.name) k
+		WHERE t.type = 'table' AND k."table" = ? AND t.name <> ? ORDER BY t.name`, r.To.Name, r.To.Name)
+	if err != nil {
+		return err
+	}
+	if err := prepareRebuild(m, r, found); err != nil {
 		return err
 	}
 	return d.rebuild(m, r)
