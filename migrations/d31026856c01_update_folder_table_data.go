@@ -249,8 +249,8 @@ func folderDataMoveChats(m *dialect.Migrator) error {
 
 // folderDataFindUnreadable walks the folders in keyed batches and notes
 // those whose items cannot be read as {"chat_ids": [...]}, with the reason.
-func folderDataFindUnreadable(m *dialect.Migrator) (folderDataTally, error) {
-	var t folderDataTally
+func folderDataFindUnreadable(m *dialect.Migrator) (tally, error) {
+	var t tally
 	err := m.Batches("folder", "id", 0, func(m *dialect.Migrator, after *string, upTo string) error {
 		where, args := m.KeyRange("id", after, upTo)
 		rows, err := m.Rows(fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s ORDER BY %s",
@@ -449,25 +449,10 @@ func folderDataAbbreviate(s string) string {
 	return s
 }
 
-// folderDataTally counts reported values and keeps the first few. A failed
-// batch fails the step, so nothing is ever counted twice.
-type folderDataTally struct {
-	n      int64
-	sample []string
-}
-
-// add counts s and keeps it if the sample has room.
-func (t *folderDataTally) add(s string) {
-	t.n++
-	if len(t.sample) < dialect.SampleSize {
-		t.sample = append(t.sample, s)
-	}
-}
-
 // folderDataCountAndSample counts a query's rows and formats the first few
 // for a notice; rows are streamed, so memory does not grow with the count.
-func folderDataCountAndSample(m *dialect.Migrator, format func([]string) string, query string, args ...any) (folderDataTally, error) {
-	var t folderDataTally
+func folderDataCountAndSample(m *dialect.Migrator, format func([]string) string, query string, args ...any) (tally, error) {
+	var t tally
 	rows, err := m.Rows(query, args...)
 	if err != nil {
 		return t, err

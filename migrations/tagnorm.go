@@ -361,17 +361,7 @@ func appendTagNames(payload []byte, valid bool, names []string) ([]byte, error) 
 }
 
 // tagsChatReport counts chats for a notice and keeps a sample of their IDs.
-type tagsChatReport struct {
-	n      int64
-	sample []string
-}
-
-func (r *tagsChatReport) add(id string) {
-	r.n++
-	if len(r.sample) < dialect.SampleSize {
-		r.sample = append(r.sample, id)
-	}
-}
+type tagsChatReport struct{ tally }
 
 func (r *tagsChatReport) notice(m *dialect.Migrator, what string) {
 	if r.n > 0 {

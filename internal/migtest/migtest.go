@@ -66,17 +66,7 @@ func Before(t testing.TB, dialectName, rev string) *DB {
 // Previous is the revision step rev revises ("" for the first).
 func Previous(t testing.TB, rev string) string {
 	t.Helper()
-	chain, err := migrations.Chain()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range chain {
-		if s.ID == rev {
-			return s.Revises
-		}
-	}
-	t.Fatalf("unknown revision %s", rev)
-	return ""
+	return Step(t, rev).Revises
 }
 
 // UpTo applies steps up to rev and fails the test on error.
