@@ -12,6 +12,8 @@ package migrations
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/go-gormigrate/gormigrate/v2"
 	"github.com/openwebui-go/schema/internal/dialect"
@@ -27,8 +29,9 @@ type Step struct {
 	Down    func(*dialect.Migrator) error
 }
 
-// history is the whole chain, oldest first. New steps are appended; a step
-// that has run anywhere is never edited.
+// history is Open WebUI's Alembic chain, oldest first. Later steps register
+// themselves from their own files; a step that has run anywhere is never
+// edited.
 var history = []Step{
 	{ID: "7e5b5dc7342b", Revises: "", Name: "init", Up: initUp, Down: initDown},
 	{ID: "242a2047eae0", Revises: "7e5b5dc7342b", Name: "update_chat_table", Up: updateChatTableUp, Down: updateChatTableDown},
@@ -52,50 +55,110 @@ var history = []Step{
 	{ID: "e223b100ad81", Revises: "3ff60f68c4f4", Name: "add_reset_scheduling_to_token_groups", Up: addResetSchedulingUp, Down: addResetSchedulingDown},
 }
 
-// Chain returns the validated chain, oldest first.
+// registered holds the steps added after the Alembic history, each from its
+// own file's init (see `schema new`). Each file registers itself, so two
+// branches that each add a step merge in git without a conflict, and the
+// chain check below reports the fork instead.
+var registered []Step
+
+// register adds a step to the chain. It is called from init functions only.
+func register(s Step) { registered = append(registered, s) }
+
+// Chain returns the validated chain, oldest first: the steps ordered by
+// their Revises links from the one step that revises nothing.
 func Chain() ([]Step, error) {
-	if err := Validate(history); err != nil {
-		return nil, err
-	}
-	return append([]Step(nil), history...), nil
+	return Order(append(append([]Step(nil), history...), registered...))
 }
 
-// Head is the newest revision ID.
-func Head() string { return history[len(history)-1].ID }
-
-// Validate checks that steps form one unbroken chain: every step has an ID,
-// a name and both directions, no ID repeats, and each step revises the one
-// before it.
-func Validate(steps []Step) error {
-	if len(steps) == 0 {
-		return errors.New("migration chain is empty")
+// Head is the newest revision ID, or "" when the chain does not validate
+// (every command checks Chain first and reports why).
+func Head() string {
+	chain, err := Chain()
+	if err != nil {
+		return ""
 	}
-	seen := map[string]int{}
+	return chain[len(chain)-1].ID
+}
+
+// Order checks that steps form one unbroken chain and returns it oldest
+// first. Every step needs an ID, a name and both directions; no ID may
+// repeat; exactly one step revises nothing; every other step revises a
+// step that exists; and no two steps revise the same one (two heads, the
+// usual result of merging two branches that each added a step).
+func Order(steps []Step) ([]Step, error) {
+	if len(steps) == 0 {
+		return nil, errors.New("migration chain is empty")
+	}
+	byID := map[string]Step{}
 	for i, s := range steps {
 		switch {
 		case s.ID == "":
-			return fmt.Errorf("migration chain: step %d (%q) has no ID", i+1, s.Name)
+			return nil, fmt.Errorf("migration chain: step %d (%q) has no ID", i+1, s.Name)
 		case s.Name == "":
-			return fmt.Errorf("migration chain: step %s has no name", s.ID)
+			return nil, fmt.Errorf("migration chain: step %s has no name", s.ID)
 		case s.Up == nil || s.Down == nil:
-			return fmt.Errorf("migration chain: step %s (%s) needs both an up and a down", s.ID, s.Name)
+			return nil, fmt.Errorf("migration chain: step %s (%s) needs both an up and a down", s.ID, s.Name)
 		}
-		if j, dup := seen[s.ID]; dup {
-			return fmt.Errorf("migration chain: ID %s is used by step %d and step %d; every step needs its own ID", s.ID, j+1, i+1)
+		if prev, dup := byID[s.ID]; dup {
+			return nil, fmt.Errorf("migration chain: duplicate ID %s: steps %q and %q both use it; every step needs its own ID: give the newer one a fresh ID (`schema new` makes one)", s.ID, prev.Name, s.Name)
 		}
-		seen[s.ID] = i
-		want := ""
-		if i > 0 {
-			want = steps[i-1].ID
-		}
-		if s.Revises != want {
-			if i == 0 {
-				return fmt.Errorf("migration chain: first step %s revises %s; the first step revises nothing", s.ID, s.Revises)
-			}
-			return fmt.Errorf("migration chain: step %s (%s) revises %q, but the step before it is %s; fix its Revises", s.ID, s.Name, s.Revises, want)
-		}
+		byID[s.ID] = s
 	}
-	return nil
+	children := map[string][]Step{}
+	var roots []Step
+	for _, s := range steps {
+		if s.Revises == "" {
+			roots = append(roots, s)
+			continue
+		}
+		if _, ok := byID[s.Revises]; !ok {
+			return nil, fmt.Errorf("migration chain: step %s (%s) revises %s, which is not a step of the chain; set its Revises to an existing revision (`schema history` lists them)", s.ID, s.Name, s.Revises)
+		}
+		children[s.Revises] = append(children[s.Revises], s)
+	}
+	if len(roots) != 1 {
+		return nil, fmt.Errorf("migration chain: %d steps revise nothing (%s); only the first step may: set the others' Revises", len(roots), describe(roots))
+	}
+	for _, parent := range steps { // in declaration order, for a stable message
+		kids := children[parent.ID]
+		if len(kids) < 2 {
+			continue
+		}
+		return nil, fmt.Errorf("migration chain: multiple heads: %s all revise %s (%s), usually because two branches each added a step; "+
+			"put them in one line: keep the step that may already be applied somewhere first and set the other's Revises to it (e.g. set %s's Revises to %s)",
+			describe(kids), parent.ID, parent.Name, kids[1].ID, kids[0].ID)
+	}
+	// No step has two children now, so the chain is the root and each
+	// step's only child in turn.
+	ordered := []Step{roots[0]}
+	for {
+		next := children[ordered[len(ordered)-1].ID]
+		if len(next) == 0 {
+			break
+		}
+		ordered = append(ordered, next[0])
+	}
+	// With one root, known parents and no forks, a step not reached from
+	// the root lies on a cycle.
+	if len(ordered) != len(steps) {
+		var lost []Step
+		for _, s := range steps {
+			if !slices.ContainsFunc(ordered, func(o Step) bool { return o.ID == s.ID }) {
+				lost = append(lost, s)
+			}
+		}
+		return nil, fmt.Errorf("migration chain: %s revise each other in a cycle and are not reached from %s; fix their Revises", describe(lost), roots[0].ID)
+	}
+	return ordered, nil
+}
+
+// describe lists steps as "ID (name)".
+func describe(steps []Step) string {
+	parts := make([]string, len(steps))
+	for i, s := range steps {
+		parts[i] = fmt.Sprintf("%s (%s)", s.ID, s.Name)
+	}
+	return strings.Join(parts, " and ")
 }
 
 // Migration adapts the step to gormigrate, which runs it and records it.
