@@ -198,8 +198,15 @@ func (d *Database) run(ctx context.Context, opt Options, plan func(state) ([]act
 	var res Result
 	dl := d.target.Dialect
 	err := d.locked(ctx, opt, func(conn *gorm.DB) error {
+		keepAlembic := false // alembic_version exists: keep it at the current revision
 		prepare := func(db *gorm.DB) ([]action, error) {
 			chain, _ := migrations.Chain()
+			// Before anything is created: an Alembic database this tool
+			// has no record of is refused untouched.
+			var err error
+			if keepAlembic, err = d.alembicGuard(db, chain); err != nil {
+				return nil, err
+			}
 			m, err := dialect.NewMigrator(db)
 			if err != nil {
 				return nil, err
@@ -218,6 +225,11 @@ func (d *Database) run(ctx context.Context, opt Options, plan func(state) ([]act
 			r, err := d.applyStep(ctx, db, a, opt.Reporter)
 			if err != nil {
 				return err
+			}
+			if keepAlembic {
+				if err := setAlembic(db, a.revisionAfter()); err != nil {
+					return err
+				}
 			}
 			res.Steps = append(res.Steps, r)
 			if a.up {

@@ -27,6 +27,9 @@ type Status struct {
 	Head     string       `json:"head"`
 	Pending  int          `json:"pending"`
 	Steps    []StepStatus `json:"steps"`
+	// Alembic is alembic_version's revision ("" for base) when the table
+	// exists; unlike Current it is not this tool's record.
+	Alembic *string `json:"alembic,omitempty"`
 }
 
 // Status reads what is applied without changing anything. A database with
@@ -42,6 +45,9 @@ func (d *Database) Status(ctx context.Context) (Status, error) {
 		return Status{}, d.scrub(err)
 	}
 	out := Status{Database: d.String(), Head: chain[len(chain)-1].ID, Current: revisionAt(chain, st.applied)}
+	if out.Alembic, err = d.alembicStatus(ctx); err != nil {
+		return Status{}, err
+	}
 	for i, s := range chain {
 		ss := StepStatus{ID: s.ID, Revises: s.Revises, Name: s.Name, Applied: i < st.applied}
 		if at, ok := st.appliedAt[s.ID]; ok {
@@ -122,7 +128,7 @@ func (d *Database) Stamp(ctx context.Context, rev string) error {
 					return fmt.Errorf("stamp %s: %w", rev, err)
 				}
 			}
-			return nil
+			return syncAlembic(tx, revisionAt(chain, n))
 		})
 	}))
 }

@@ -52,6 +52,7 @@ Exit codes: 0 success, 1 failure (including drift found by verify),
 		"database URL (default: $DATABASE_URL, else "+db.DefaultURL+")")
 	root.AddCommand(a.upCommand(), a.downCommand(), a.statusCommand(), a.currentCommand(),
 		a.historyCommand(), a.stampCommand(), a.verifyCommand())
+	root.AddCommand(a.adoptCommand())
 	return root
 }
 

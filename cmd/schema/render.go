@@ -69,6 +69,9 @@ func renderStatus(w io.Writer, st db.Status) error {
 	fmt.Fprintf(tw, "database\t%s\n", st.Database)
 	fmt.Fprintf(tw, "current\t%s\n", current)
 	fmt.Fprintf(tw, "head\t%s\n", st.Head)
+	if st.Alembic != nil {
+		fmt.Fprintf(tw, "alembic_version\t%s\n", alembicLine(st))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
