@@ -52,16 +52,12 @@ func (d *Database) Verify(ctx context.Context) (VerifyReport, error) {
 		r.LiveNote = fmt.Sprintf("the live database is at %s with %d step(s) pending; run `schema up` first", orNone(st.Current), st.Pending)
 		r.Live = append(r.Live, Difference{Table: "(database)", Object: "table", Detail: r.LiveNote})
 	default:
-		want, err := d.modelsSnapshot(ctx, models.All())
+		live, err := d.compareLiveWithModels(ctx)
 		if err != nil {
 			return r, err
 		}
-		live, err := snapshot.Take(ctx, d.DB)
-		if err != nil {
-			return r, d.scrub(err)
-		}
 		r.LiveChecked = true
-		r.Live = snapshot.Compare(want, live, "models", "live database")
+		r.Live = live
 	}
 	return r, nil
 }

@@ -49,6 +49,10 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer, tty b
 	}
 	a.clearProgress()
 	fmt.Fprintf(stderr, "schema: %s\n", oneLine(mask(err.Error(), args)))
+	var e *exitError
+	if errors.As(err, &e) {
+		return e.code
+	}
 	var f *failure
 	if errors.As(err, &f) {
 		return exitFailure
@@ -74,6 +78,16 @@ type failure struct{ err error }
 
 func (e *failure) Error() string { return e.err.Error() }
 func (e *failure) Unwrap() error { return e.err }
+
+// exitError ends the command with its own exit code, for a command whose
+// codes are not the usual ones (diff: 1 means differences, 2 an error).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
 
 // oneLine keeps an error to a single line, whatever a driver put in it;
 // the lines of a joined error become clauses.

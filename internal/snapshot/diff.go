@@ -10,8 +10,19 @@ import (
 type Difference struct {
 	Table  string `json:"table"`
 	Object string `json:"object"` // "table", "column x", "index y", ...
+	// Change is what taking the compared schema to the wanted one takes:
+	// Added (only the wanted side has the object), Removed (only the
+	// compared side has it) or Changed.
+	Change string `json:"change"`
 	Detail string `json:"detail"`
 }
+
+// Kinds of Difference.Change.
+const (
+	Added   = "added"
+	Removed = "removed"
+	Changed = "changed"
+)
 
 func (d Difference) String() string {
 	if d.Object == "table" {
@@ -27,14 +38,14 @@ func Compare(want, got *Snapshot, wantName, gotName string) []Difference {
 	for _, wt := range want.Tables {
 		gt, ok := got.Table(wt.Name)
 		if !ok {
-			c.add(wt.Name, "table", "in %s but missing from %s", wantName, gotName)
+			c.presence(wt.Name, "table", true)
 			continue
 		}
 		c.table(wt, gt)
 	}
 	for _, gt := range got.Tables {
 		if _, ok := want.Table(gt.Name); !ok {
-			c.add(gt.Name, "table", "in %s but not in %s", gotName, wantName)
+			c.presence(gt.Name, "table", false)
 		}
 	}
 	slices.SortStableFunc(c.out, func(a, b Difference) int { return strings.Compare(a.Table, b.Table) })
@@ -46,21 +57,21 @@ type comparer struct {
 	out       []Difference
 }
 
-func (c *comparer) add(table, object, format string, args ...any) {
-	c.out = append(c.out, Difference{Table: table, Object: object, Detail: fmt.Sprintf(format, args...)})
+func (c *comparer) add(table, object, change, format string, args ...any) {
+	c.out = append(c.out, Difference{Table: table, Object: object, Change: change, Detail: fmt.Sprintf(format, args...)})
 }
 
 // presence reports an object found on one side only.
 func (c *comparer) presence(table, object string, inWant bool) {
 	if inWant {
-		c.add(table, object, "in %s but missing from %s", c.want, c.got)
+		c.add(table, object, Added, "in %s but missing from %s", c.want, c.got)
 	} else {
-		c.add(table, object, "in %s but not in %s", c.got, c.want)
+		c.add(table, object, Removed, "in %s but not in %s", c.got, c.want)
 	}
 }
 
 func (c *comparer) differ(table, object, what, w, g string) {
-	c.add(table, object, "%s is %s in %s but %s in %s", what, orNone(w), c.want, orNone(g), c.got)
+	c.add(table, object, Changed, "%s is %s in %s but %s in %s", what, orNone(w), c.want, orNone(g), c.got)
 }
 
 func orNone(s string) string {
@@ -121,7 +132,7 @@ func compareNamed[T any](c *comparer, table, kind string, want, got []T, name, d
 			continue
 		}
 		if describe(w) != describe(g) {
-			c.add(table, obj, "is %q in %s but %q in %s", describe(w), c.want, describe(g), c.got)
+			c.add(table, obj, Changed, "is %q in %s but %q in %s", describe(w), c.want, describe(g), c.got)
 		}
 	}
 	for _, g := range got {

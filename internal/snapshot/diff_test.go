@@ -90,3 +90,20 @@ table user
 		t.Errorf("String() =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestCompareChange: each difference says what taking the compared schema
+// to the wanted one takes.
+func TestCompareChange(t *testing.T) {
+	got := base()
+	got.Tables[0].Columns = got.Tables[0].Columns[1:]                                                        // drops chat.id
+	got.Tables[0].Indexes = append(got.Tables[0].Indexes, Index{Name: "idx_x", Columns: []string{"pinned"}}) // adds an index
+	got.Tables[0].Columns[0].Type = "numeric"                                                                // pinned's type
+	var changes []string
+	for _, d := range Compare(base(), got, "models", "chain") {
+		changes = append(changes, d.Object+"="+d.Change)
+	}
+	want := []string{"column id=added", "column pinned=changed", "index idx_x=removed"}
+	if !slices.Equal(changes, want) {
+		t.Errorf("changes = %q, want %q", changes, want)
+	}
+}
