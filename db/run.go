@@ -416,10 +416,18 @@ func readState(db *gorm.DB, chain []migrations.Step) (state, error) {
 	}
 	for _, s := range chain[st.applied:] {
 		if _, ok := applied[s.ID]; ok {
-			missing := chain[st.applied]
-			return st, fmt.Errorf("the database records step %s (%s) as applied but not the earlier step %s (%s): the records are out of order; once you know the schema's real state, record it with `schema stamp REV`",
-				s.ID, s.Name, missing.ID, missing.Name)
+			return st, outOfOrderError(chain[st.applied], s)
 		}
 	}
 	return st, nil
+}
+
+// outOfOrderError: the chain puts missing before applied, yet the database
+// has applied only the later one. Usually missing was added to the chain
+// before a step that had already run (a branch merged below the head).
+func outOfOrderError(missing, applied migrations.Step) error {
+	return fmt.Errorf("out of order: step %s (%s) comes before step %s (%s) in the chain, but this database has applied %s and not %s, so %s was added below a step that had already run; "+
+		"move it after the newest applied step (set its Revises to the last applied revision, and restore the Revises of the step that now revises it), "+
+		"or, if its change is already in the schema, record the real state with `schema stamp REV`",
+		missing.ID, missing.Name, applied.ID, applied.Name, applied.ID, missing.ID, missing.ID)
 }

@@ -53,6 +53,7 @@ Exit codes: 0 success, 1 failure (including drift found by verify),
 	root.AddCommand(a.upCommand(), a.downCommand(), a.statusCommand(), a.currentCommand(),
 		a.historyCommand(), a.stampCommand(), a.verifyCommand())
 	root.AddCommand(a.adoptCommand())
+	root.AddCommand(a.diffCommand())
 	return root
 }
 
