@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/openwebui-go/schema/internal/snapshot"
+	"github.com/openwebui-go/schema/migrations"
 	"github.com/openwebui-go/schema/models"
 )
 
@@ -31,6 +32,9 @@ type DiffReport struct {
 // models' side: "added" is in the models only.
 func (d *Database) Diff(ctx context.Context, live bool) (DiffReport, error) {
 	r := DiffReport{Database: d.String(), Dialect: d.Dialect(), Against: AgainstChain, Differences: []Difference{}}
+	if _, err := migrations.Chain(); err != nil {
+		return r, err
+	}
 	if !live {
 		diffs, err := d.CompareChainWithModels(ctx, models.All())
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/snapshot"
+	"github.com/openwebui-go/schema/migrations"
 	"github.com/openwebui-go/schema/models"
 )
 
@@ -37,6 +38,11 @@ func (r VerifyReport) OK() bool { return len(r.Chain) == 0 && len(r.Live) == 0 }
 // database with pending steps is reported, not compared.
 func (d *Database) Verify(ctx context.Context) (VerifyReport, error) {
 	r := VerifyReport{Dialect: d.Dialect()}
+	// A broken chain (two heads, a lost parent) is reported as such before
+	// any database is built.
+	if _, err := migrations.Chain(); err != nil {
+		return r, err
+	}
 	chain, err := d.CompareChainWithModels(ctx, models.All())
 	if err != nil {
 		return r, err
