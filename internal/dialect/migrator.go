@@ -74,6 +74,7 @@ type Migrator struct {
 	rep    Reporter
 	crash  *CrashPlan
 	writes *StepWrites
+	shapes *ShapeRecorder // nil unless `schema new` is reading the chain
 }
 
 // wroteRows records that the step changed rows.
@@ -108,6 +109,7 @@ func NewMigrator(tx *gorm.DB) (*Migrator, error) {
 		}
 		m.crash, _ = ctx.Value(crashKey{}).(*CrashPlan)
 		m.writes, _ = ctx.Value(writesKey{}).(*StepWrites)
+		m.shapes, _ = ctx.Value(shapesKey{}).(*ShapeRecorder)
 	}
 	return m, nil
 }
@@ -242,6 +244,7 @@ func (m *Migrator) CreateTable(t Table) error {
 	if err := m.D.createTable(m, t); err != nil {
 		return fmt.Errorf("create table %s: %w", t.Name, err)
 	}
+	m.shapes.record(t)
 	return nil
 }
 
@@ -251,6 +254,7 @@ func (m *Migrator) DropTable(name string) error {
 	if err := m.D.dropTable(m, name); err != nil {
 		return fmt.Errorf("drop table %s: %w", name, err)
 	}
+	m.shapes.drop(name)
 	return nil
 }
 
@@ -275,6 +279,7 @@ func (m *Migrator) AlterTable(from, to Table, fills ...Fill) error {
 	if err := m.D.alterTable(m, from, to, fills); err != nil {
 		return fmt.Errorf("alter table %s: %w", to.Name, err)
 	}
+	m.shapes.record(to)
 	return nil
 }
 
@@ -343,7 +348,7 @@ func (m *Migrator) Atomic(fn func(*Migrator) error) error {
 		return fn(m)
 	}
 	return m.DB.Transaction(func(tx *gorm.DB) error {
-		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep, crash: m.crash, writes: m.writes})
+		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep, crash: m.crash, writes: m.writes, shapes: m.shapes})
 	})
 }
 

@@ -1,0 +1,390 @@
+package stepgen
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/openwebui-go/schema/internal/dialect"
+)
+
+// Plan is what a new step must do to take the chain's HEAD to the models.
+type Plan struct {
+	// Creates are the models' shapes of new tables, parents first.
+	Creates []dialect.Table
+	// Alters take existing tables from HEAD's shape to the models', by
+	// table name.
+	Alters []Alter
+	// Drops are HEAD's shapes of tables the models no longer have,
+	// children first; the down creates them again, empty.
+	Drops []dialect.Table
+	// Changes describe the difference, one line each.
+	Changes []string
+	// UpTODOs and DownTODOs are decisions the generator cannot take: the
+	// generated direction fails with them until a person edits the step.
+	UpTODOs, DownTODOs []TODO
+}
+
+// Alter is one table changing shape.
+type Alter struct {
+	From, To dialect.Table
+	// Narrow lists columns whose type the up widens: the down narrows
+	// them back with dialect.NarrowFill, refusing values that do not fit.
+	Narrow []dialect.Column // the narrower (From) column
+	// Recheck are checks over columns that change type. PostgreSQL keeps a
+	// check's expression as parsed for the old type, so the step drops
+	// them first and adds them back after the change (through Between).
+	Recheck []dialect.Check
+}
+
+// Between is From without the checks to recheck: the shape the table
+// passes through when there are any.
+func (a Alter) Between() dialect.Table {
+	names := make([]string, len(a.Recheck))
+	for i, c := range a.Recheck {
+		names[i] = c.Name
+	}
+	return a.From.Without(names...)
+}
+
+// TODO is a decision left to a person: Short goes into the error the step
+// fails with, Explain into the comment above it.
+type TODO struct {
+	Short, Explain string
+}
+
+// Empty reports no difference.
+func (p Plan) Empty() bool { return len(p.Creates)+len(p.Alters)+len(p.Drops) == 0 }
+
+// Diff compares the chain's HEAD with the models, table by table.
+func Diff(head, models []dialect.Table) Plan {
+	var p Plan
+	var created, dropped []dialect.Table
+	for _, t := range models {
+		if h, ok := find(head, t.Name); ok {
+			if !sameTable(h, t) {
+				p.Alters = append(p.Alters, p.alter(h, t))
+			}
+			continue
+		}
+		created = append(created, t)
+	}
+	for _, h := range head {
+		if _, ok := find(models, h.Name); !ok {
+			dropped = append(dropped, h)
+		}
+	}
+	sort.Slice(p.Alters, func(i, j int) bool { return p.Alters[i].To.Name < p.Alters[j].To.Name })
+	p.Creates = parentsFirst(created)
+	p.Drops = parentsFirst(dropped)
+	slices.Reverse(p.Drops)
+	var lines []string
+	for _, t := range p.Creates {
+		lines = append(lines, "create table "+t.Name)
+	}
+	for _, t := range p.Drops {
+		lines = append(lines, "drop table "+t.Name+" (the down creates it again, empty)")
+	}
+	p.Changes = append(lines, p.Changes...)
+	for _, d := range dropped {
+		for _, c := range created {
+			if sameColumns(d, c) {
+				p.both(TODO{
+					Short: fmt.Sprintf("table %s is dropped and %s created with the same columns: decide whether it is a rename", d.Name, c.Name),
+					Explain: fmt.Sprintf("Table %s is dropped and table %s created with the same columns. If %s is %s renamed, "+
+						"its rows are lost as generated: copy them before the drop (m.Exec(\"INSERT INTO ... SELECT ...\") after CreateTable) and back in the down. "+
+						"If not, just delete this TODO.", d.Name, c.Name, c.Name, d.Name),
+				})
+			}
+		}
+	}
+	return p
+}
+
+func (p *Plan) both(t TODO) {
+	p.UpTODOs = append(p.UpTODOs, t)
+	p.DownTODOs = append(p.DownTODOs, t)
+}
+
+func (p *Plan) change(table, format string, args ...any) {
+	p.Changes = append(p.Changes, table+": "+fmt.Sprintf(format, args...))
+}
+
+// alter classifies the changes to one table and builds its target shape:
+// HEAD's columns in HEAD's order, changed as the models say, then the new
+// columns in the models' order.
+func (p *Plan) alter(from, model dialect.Table) Alter {
+	to := model
+	to.Columns = nil
+	for _, c := range from.Columns {
+		if m, ok := model.Column(c.Name); ok {
+			to.Columns = append(to.Columns, m)
+		}
+	}
+	var added, dropped []dialect.Column
+	for _, c := range model.Columns {
+		if _, ok := from.Column(c.Name); !ok {
+			to.Columns = append(to.Columns, c)
+			added = append(added, c)
+		}
+	}
+	for _, c := range from.Columns {
+		if _, ok := model.Column(c.Name); !ok {
+			dropped = append(dropped, c)
+		}
+	}
+	a := Alter{From: from, To: to}
+	t := from.Name
+	for _, c := range added {
+		p.change(t, "add column %s", describeColumn(c))
+		if c.NotNull && c.Default == "" {
+			p.UpTODOs = append(p.UpTODOs, TODO{
+				Short: fmt.Sprintf("%s.%s is added NOT NULL without a default: give existing rows a value", t, c.Name),
+				Explain: fmt.Sprintf("Column %s.%s is added NOT NULL without a default, so existing rows need a value "+
+					"(MySQL would silently give them %s's zero value). Pass a dialect.Fill{Column: %q, Expr: \"<SQL over the row>\"} to the AlterTable call below, "+
+					"or give the field a default in the model and run schema new again.", t, c.Name, c.Type, c.Name),
+			})
+		}
+	}
+	for _, c := range dropped {
+		p.change(t, "drop column %s", describeColumn(c))
+		if c.NotNull && c.Default == "" {
+			p.DownTODOs = append(p.DownTODOs, TODO{
+				Short: fmt.Sprintf("the down adds %s.%s back NOT NULL without a default: give existing rows a value", t, c.Name),
+				Explain: fmt.Sprintf("The up drops %s.%s, which is NOT NULL without a default; the down adds it back, and the rows need a value "+
+					"(the dropped values are gone). Pass a dialect.Fill{Column: %q, Expr: \"<SQL over the row>\"} to the AlterTable call below.", t, c.Name, c.Name),
+			})
+		}
+	}
+	for _, d := range dropped {
+		for _, c := range added {
+			if d.Type == c.Type {
+				p.both(TODO{
+					Short: fmt.Sprintf("%s.%s is dropped and %s.%s added with the same type: decide whether it is a rename", t, d.Name, t, c.Name),
+					Explain: fmt.Sprintf("Column %s.%s is dropped and %s.%s added, both %s. If %s is %s renamed, its values are lost as generated: "+
+						"split the change in two AlterTable calls, the first adding %s with dialect.Fill{Column: %q, Expr: m.Q(%q)} and the second dropping %s, "+
+						"and the reverse in the down. If not, just delete this TODO.", t, d.Name, t, c.Name, c.Type, c.Name, d.Name, c.Name, c.Name, d.Name, d.Name),
+				})
+			}
+		}
+	}
+	for _, c := range from.Columns {
+		m, ok := model.Column(c.Name)
+		if !ok || m == c {
+			continue
+		}
+		if c.Type != m.Type {
+			for _, ch := range from.Checks {
+				if strings.Contains(ch.Expr, c.Name) && !slices.Contains(a.Recheck, ch) {
+					a.Recheck = append(a.Recheck, ch)
+				}
+			}
+			if dialect.Widens(c.Type, m.Type) {
+				p.change(t, "column %s: type %s -> %s (widening; the down narrows back and refuses values that do not fit)", c.Name, c.Type, m.Type)
+				a.Narrow = append(a.Narrow, c)
+			} else {
+				p.change(t, "column %s: type %s -> %s", c.Name, c.Type, m.Type)
+				p.both(TODO{
+					Short: fmt.Sprintf("%s.%s changes type %s -> %s, which can lose data or fail: write the conversion", t, c.Name, c.Type, m.Type),
+					Explain: fmt.Sprintf("Column %s.%s changes from %s to %s, which is not a widening every dialect makes without loss. "+
+						"Write the conversion as dialect.Fill{Column: %q, Expr: \"<SQL giving the new value, NULL where none fits>\"} on the AlterTable call "+
+						"(rows it turns into NULL refuse the step, naming them), in both directions.", t, c.Name, c.Type, m.Type, c.Name),
+				})
+			}
+		}
+		if c.NotNull != m.NotNull {
+			if m.NotNull {
+				p.change(t, "column %s: nullable -> not null (rows holding NULL make the step fail)", c.Name)
+			} else {
+				p.change(t, "column %s: not null -> nullable (rows holding NULL make the down fail)", c.Name)
+			}
+		}
+		if c.Default != m.Default {
+			p.change(t, "column %s: default %s -> %s", c.Name, orNone(c.Default), orNone(m.Default))
+		}
+	}
+	if !slices.Equal(from.PrimaryKey, to.PrimaryKey) {
+		p.change(t, "primary key (%s) -> (%s)", strings.Join(from.PrimaryKey, ", "), strings.Join(to.PrimaryKey, ", "))
+	}
+	for _, i := range from.Indexes {
+		if n, ok := findIndex(to.Indexes, i.Name); !ok || !sameIndex(i, n) {
+			p.change(t, "drop %s", describeIndex(i))
+		}
+	}
+	for _, i := range to.Indexes {
+		if o, ok := findIndex(from.Indexes, i.Name); !ok || !sameIndex(i, o) {
+			p.change(t, "add %s", describeIndex(i))
+		}
+	}
+	for _, f := range from.ForeignKeys {
+		if n, ok := findFK(to.ForeignKeys, f.Name); !ok || !sameFK(f, n) {
+			p.change(t, "drop %s", describeFK(f))
+		}
+	}
+	for _, f := range to.ForeignKeys {
+		if o, ok := findFK(from.ForeignKeys, f.Name); !ok || !sameFK(f, o) {
+			p.change(t, "add %s", describeFK(f))
+		}
+	}
+	for _, c := range from.Checks {
+		if !slices.Contains(to.Checks, c) {
+			p.change(t, "drop check %s (%s)", c.Name, c.Expr)
+		}
+	}
+	for _, c := range to.Checks {
+		if !slices.Contains(from.Checks, c) {
+			p.change(t, "add check %s (%s)", c.Name, c.Expr)
+		}
+	}
+	return a
+}
+
+// parentsFirst orders tables so that each comes after the tables of the
+// list it references, keeping the given order otherwise.
+func parentsFirst(tables []dialect.Table) []dialect.Table {
+	var out []dialect.Table
+	placed := map[string]bool{}
+	for len(out) < len(tables) {
+		progress := false
+		for _, t := range tables {
+			if placed[t.Name] {
+				continue
+			}
+			ready := true
+			for _, f := range t.ForeignKeys {
+				if f.RefTable != t.Name && !placed[f.RefTable] && slices.ContainsFunc(tables, func(o dialect.Table) bool { return o.Name == f.RefTable }) {
+					ready = false
+				}
+			}
+			if ready {
+				out = append(out, t)
+				placed[t.Name] = true
+				progress = true
+			}
+		}
+		if !progress { // a cycle: keep the rest in the given order
+			for _, t := range tables {
+				if !placed[t.Name] {
+					out = append(out, t)
+					placed[t.Name] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+func find(tables []dialect.Table, name string) (dialect.Table, bool) {
+	for _, t := range tables {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return dialect.Table{}, false
+}
+
+// sameTable compares two shapes as the drift check does: column order
+// aside, and indexes, keys and checks by name.
+func sameTable(a, b dialect.Table) bool {
+	if len(a.Columns) != len(b.Columns) || !slices.Equal(a.PrimaryKey, b.PrimaryKey) ||
+		len(a.Indexes) != len(b.Indexes) || len(a.ForeignKeys) != len(b.ForeignKeys) || len(a.Checks) != len(b.Checks) {
+		return false
+	}
+	for _, c := range a.Columns {
+		if o, ok := b.Column(c.Name); !ok || o != c {
+			return false
+		}
+	}
+	for _, i := range a.Indexes {
+		if o, ok := findIndex(b.Indexes, i.Name); !ok || !sameIndex(i, o) {
+			return false
+		}
+	}
+	for _, f := range a.ForeignKeys {
+		if o, ok := findFK(b.ForeignKeys, f.Name); !ok || !sameFK(f, o) {
+			return false
+		}
+	}
+	for _, c := range a.Checks {
+		if !slices.Contains(b.Checks, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameColumns reports equal column names and types: what makes a dropped
+// and a created table look like a rename.
+func sameColumns(a, b dialect.Table) bool {
+	if len(a.Columns) != len(b.Columns) {
+		return false
+	}
+	for _, c := range a.Columns {
+		if o, ok := b.Column(c.Name); !ok || o.Type != c.Type {
+			return false
+		}
+	}
+	return true
+}
+
+func findIndex(idx []dialect.Index, name string) (dialect.Index, bool) {
+	for _, i := range idx {
+		if i.Name == name {
+			return i, true
+		}
+	}
+	return dialect.Index{}, false
+}
+
+func findFK(fks []dialect.ForeignKey, name string) (dialect.ForeignKey, bool) {
+	for _, f := range fks {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return dialect.ForeignKey{}, false
+}
+
+func sameIndex(a, b dialect.Index) bool {
+	return a.Unique == b.Unique && slices.Equal(a.Columns, b.Columns)
+}
+
+func sameFK(a, b dialect.ForeignKey) bool {
+	return a.RefTable == b.RefTable && a.OnDelete == b.OnDelete &&
+		slices.Equal(a.Columns, b.Columns) && slices.Equal(a.RefColumns, b.RefColumns)
+}
+
+func describeColumn(c dialect.Column) string {
+	s := c.Name + " " + c.Type.String()
+	if c.NotNull {
+		s += " not null"
+	}
+	if c.Default != "" {
+		s += " default " + c.Default
+	}
+	return s
+}
+
+func describeIndex(i dialect.Index) string {
+	kind := "index"
+	if i.Unique {
+		kind = "unique index"
+	}
+	return fmt.Sprintf("%s %s (%s)", kind, i.Name, strings.Join(i.Columns, ", "))
+}
+
+func describeFK(f dialect.ForeignKey) string {
+	s := fmt.Sprintf("foreign key %s (%s) -> %s (%s)", f.Name, strings.Join(f.Columns, ", "), f.RefTable, strings.Join(f.RefColumns, ", "))
+	if f.OnDelete != "" {
+		s += " on delete " + strings.ToLower(f.OnDelete)
+	}
+	return s
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
