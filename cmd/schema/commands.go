@@ -54,6 +54,7 @@ Exit codes: 0 success, 1 failure (including drift found by verify),
 		a.historyCommand(), a.stampCommand(), a.verifyCommand())
 	root.AddCommand(a.adoptCommand())
 	root.AddCommand(a.diffCommand())
+	root.AddCommand(a.newCommand())
 	return root
 }
 
