@@ -1,0 +1,66 @@
+package db
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/snapshot"
+)
+
+// A schema change a step makes behind the recorder's back (raw SQL instead
+// of the Migrator's shape operations) must stop `schema new` rather than
+// give it a wrong HEAD.
+func TestHeadShapesRefuseChangesTheRecorderMissed(t *testing.T) {
+	ctx := context.Background()
+	widget := dialect.Table{
+		Name:       "widget",
+		Columns:    []dialect.Column{{Name: "id", Type: dialect.Key}, {Name: "n", Type: dialect.BigInt, NotNull: true}},
+		PrimaryKey: []string{"id"},
+		Indexes:    []dialect.Index{{Name: "idx_widget_n", Columns: []string{"n"}}},
+	}
+	cases := []struct {
+		name  string
+		sneak string // raw SQL run after the recorded CreateTable
+		want  string
+	}{
+		{"nothing missed", "", ""},
+		{"column added", "ALTER TABLE widget ADD COLUMN extra text", "column widget.extra is in the database but no recorded shape has it"},
+		{"table created", "CREATE TABLE gadget (id text)", "table gadget is in the database but no step declared its shape"},
+		{"index dropped", "DROP INDEX idx_widget_n", "table widget has indexes [] in the database but [idx_widget_n] in the recorded shape"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := Open(ctx, "sqlite://")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			rec := dialect.NewShapeRecorder()
+			m, err := dialect.NewMigrator(d.DB.WithContext(dialect.WithShapeRecorder(ctx, rec)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.CreateTable(widget); err != nil {
+				t.Fatal(err)
+			}
+			if c.sneak != "" {
+				if err := d.DB.Exec(c.sneak).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			snap, err := snapshot.Take(ctx, d.DB)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = crossCheckShapes(rec.Tables(), snap)
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("error %v, want one saying %q", err, c.want)
+			}
+		})
+	}
+}
