@@ -32,20 +32,12 @@ type Alter struct {
 	// Narrow lists columns whose type the up widens: the down narrows
 	// them back with dialect.NarrowFill, refusing values that do not fit.
 	Narrow []dialect.Column // the narrower (From) column
-	// Recheck are checks over columns that change type. PostgreSQL keeps a
-	// check's expression as parsed for the old type, so the step drops
-	// them first and adds them back after the change (through Between).
-	Recheck []dialect.Check
-}
-
-// Between is From without the checks to recheck: the shape the table
-// passes through when there are any.
-func (a Alter) Between() dialect.Table {
-	names := make([]string, len(a.Recheck))
-	for i, c := range a.Recheck {
-		names[i] = c.Name
-	}
-	return a.From.Without(names...)
+	// Detach names the checks and indexes over columns that change type:
+	// the step drops them before the change and adds them back after it
+	// (the table passes through From.Without(Detach...)). PostgreSQL keeps
+	// a check parsed for the old type, and MySQL's conversion through a
+	// new column loses the checks and indexes of the old one.
+	Detach []string
 }
 
 // TODO is a decision left to a person: Short goes into the error the step
@@ -176,8 +168,13 @@ func (p *Plan) alter(from, model dialect.Table) Alter {
 		}
 		if c.Type != m.Type {
 			for _, ch := range from.Checks {
-				if strings.Contains(ch.Expr, c.Name) && !slices.Contains(a.Recheck, ch) {
-					a.Recheck = append(a.Recheck, ch)
+				if strings.Contains(ch.Expr, c.Name) && !slices.Contains(a.Detach, ch.Name) {
+					a.Detach = append(a.Detach, ch.Name)
+				}
+			}
+			for _, i := range from.Indexes {
+				if slices.Contains(i.Columns, c.Name) && !slices.Contains(a.Detach, i.Name) {
+					a.Detach = append(a.Detach, i.Name)
 				}
 			}
 			if dialect.Widens(c.Type, m.Type) {

@@ -115,9 +115,9 @@ func (r *renderer) shapes(p Plan) {
 	for _, a := range p.Alters {
 		r.f("// %s before and after this revision.\nvar %s = %s\n\n", a.To.Name, r.shapeVar(a.From, "From"), tableLiteral(a.From))
 		r.f("var %s = %s\n\n", r.shapeVar(a.To, "To"), tableLiteral(a.To))
-		if len(a.Recheck) > 0 {
-			r.f("// %s without the checks over columns changing type, which PostgreSQL\n// keeps parsed for the old type: they are dropped and added back.\nvar %s = %s.Without(%s)\n\n",
-				a.To.Name, r.shapeVar(a.From, "Between"), r.shapeVar(a.From, "From"), checkNames(a.Recheck))
+		if len(a.Detach) > 0 {
+			r.f("// %s without the checks and indexes over columns that change type,\n// dropped before the change and added back after it: PostgreSQL keeps\n// a check parsed for the old type, and MySQL converts through a new\n// column, which loses the old one's checks and indexes.\nvar %s = %s.Without(%s)\n\n",
+				a.To.Name, r.shapeVar(a.From, "Between"), r.shapeVar(a.From, "From"), quotedList(a.Detach))
 		}
 	}
 	for _, t := range p.Drops {
@@ -135,7 +135,7 @@ func (r *renderer) upCalls(p Plan) []call {
 	}
 	for _, a := range p.Alters {
 		from := r.shapeVar(a.From, "From")
-		if len(a.Recheck) > 0 {
+		if len(a.Detach) > 0 {
 			out = append(out, call{code: fmt.Sprintf("m.AlterTable(%s, %s)", from, r.shapeVar(a.From, "Between"))})
 			from = r.shapeVar(a.From, "Between")
 		}
@@ -161,7 +161,7 @@ func (r *renderer) downCalls(p Plan) []call {
 	for i := len(p.Alters) - 1; i >= 0; i-- {
 		a := p.Alters[i]
 		back := r.shapeVar(a.From, "From")
-		if len(a.Recheck) > 0 {
+		if len(a.Detach) > 0 {
 			back = r.shapeVar(a.From, "Between")
 		}
 		c := call{code: fmt.Sprintf("m.AlterTable(%s, %s", r.shapeVar(a.To, "To"), back)}
@@ -175,7 +175,7 @@ func (r *renderer) downCalls(p Plan) []call {
 			c.comment = fmt.Sprintf("Narrowing %s: a value that does not fit refuses the rollback, naming rows, before anything changes.", strings.Join(cols, ", "))
 		}
 		out = append(out, c)
-		if len(a.Recheck) > 0 {
+		if len(a.Detach) > 0 {
 			out = append(out, call{code: fmt.Sprintf("m.AlterTable(%s, %s)", back, r.shapeVar(a.From, "From"))})
 		}
 	}
@@ -268,10 +268,10 @@ func tableLiteral(t dialect.Table) string {
 	return b.String()
 }
 
-func checkNames(cs []dialect.Check) string {
-	q := make([]string, len(cs))
-	for i, c := range cs {
-		q[i] = fmt.Sprintf("%q", c.Name)
+func quotedList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
 }

@@ -22,7 +22,7 @@ var (
 			{Name: "stars", Type: dialect.SmallInt, NotNull: true, Default: "0"},
 		},
 		PrimaryKey: []string{"id"},
-		Indexes:    []dialect.Index{{Name: "idx_note_user_id", Columns: []string{"user_id"}}},
+		Indexes:    []dialect.Index{{Name: "idx_note_user_id", Columns: []string{"user_id"}}, {Name: "idx_note_stars", Columns: []string{"stars"}}},
 		Checks:     []dialect.Check{{Name: "chk_note_stars", Expr: "stars >= 0"}},
 	}
 )
@@ -83,9 +83,9 @@ func TestGenerateAddColumn(t *testing.T) {
 
 func TestGenerateAddTablesParentsFirst(t *testing.T) {
 	parent := dialect.Table{
-		Name:       "shelf",
-		Columns:    []dialect.Column{{Name: "id", Type: dialect.Key}, {Name: "user_id", Type: dialect.Key}},
-		PrimaryKey: []string{"id"},
+		Name:        "shelf",
+		Columns:     []dialect.Column{{Name: "id", Type: dialect.Key}, {Name: "user_id", Type: dialect.Key}},
+		PrimaryKey:  []string{"id"},
 		ForeignKeys: []dialect.ForeignKey{{Name: "fk_shelf_user_id", Columns: []string{"user_id"}, RefTable: "user", RefColumns: []string{"id"}, OnDelete: "CASCADE"}},
 	}
 	child := dialect.Table{
@@ -123,8 +123,8 @@ func TestGenerateWideningNarrowsBackWithACheck(t *testing.T) {
 	p, src := generate(t, []dialect.Table{noteShape}, []dialect.Table{model})
 	requireNoTODO(t, p, src)
 	requireSnippets(t, src,
-		// The check over stars is dropped before the type changes and added back after.
-		`var changeNoteBetween = changeNoteFrom.Without("chk_note_stars")`,
+		// The check and the index over stars are dropped before the type changes and added back after.
+		`var changeNoteBetween = changeNoteFrom.Without("chk_note_stars", "idx_note_stars")`,
 		`func changeUp(m *dialect.Migrator) error { if err := m.AlterTable(changeNoteFrom, changeNoteBetween); err != nil { return err } if err := m.AlterTable(changeNoteBetween, changeNoteTo); err != nil { return err } return nil }`,
 		`if err := m.AlterTable(changeNoteTo, changeNoteBetween, dialect.NarrowFill(m.D, "stars", dialect.SmallInt)); err != nil {`,
 		`if err := m.AlterTable(changeNoteBetween, changeNoteFrom); err != nil {`,
