@@ -28,6 +28,10 @@ type Options struct {
 	// LockTimeout bounds the wait for another process's run to finish
 	// (default 10 minutes).
 	LockTimeout time.Duration
+	// AcceptChanged lets a run go ahead on a database whose applied steps
+	// were edited since they ran, recording the code's checksums for them;
+	// without it such a run is refused with a *ChangedStepsError.
+	AcceptChanged bool
 }
 
 func (o Options) lockTimeout() time.Duration {
@@ -58,6 +62,9 @@ type Result struct {
 	From  string       `json:"from"` // revision before the run ("" for none)
 	To    string       `json:"to"`   // revision after it
 	Steps []StepResult `json:"steps"`
+	// Accepted are the changed steps whose new checksums the run recorded
+	// (Options.AcceptChanged).
+	Accepted []ChangedStep `json:"accepted,omitempty"`
 }
 
 // DownRequest says how far to roll back: To a revision (which stays
@@ -218,6 +225,9 @@ func (d *Database) run(ctx context.Context, opt Options, plan func(state) ([]act
 			if err != nil {
 				return nil, err
 			}
+			if res.Accepted, err = checkChecksums(db, chain, st, opt.AcceptChanged); err != nil {
+				return nil, err
+			}
 			res.From, res.To = revisionAt(chain, st.applied), revisionAt(chain, st.applied)
 			return plan(st)
 		}
@@ -330,6 +340,9 @@ func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Re
 		err = g.MigrateTo(a.step.ID)
 	} else {
 		err = g.RollbackMigration(a.step.Migration())
+	}
+	if err == nil && a.up {
+		err = recordChecksum(tx, a.step)
 	}
 	// A step that changed only the schema cannot have broken a reference.
 	if err == nil && writes.WroteRows() {

@@ -18,6 +18,13 @@ type StepStatus struct {
 	Name      string     `json:"name"`
 	Applied   bool       `json:"applied"`
 	AppliedAt *time.Time `json:"applied_at,omitempty"`
+	// Checksum is what was recorded when the step was applied ("" when
+	// nothing was: pending, or applied before checksums were recorded);
+	// CodeChecksum is the checksum of the step's code now. Changed means
+	// both are set and differ: the step was edited after it ran here.
+	Checksum     string `json:"checksum,omitempty"`
+	CodeChecksum string `json:"code_checksum"`
+	Changed      bool   `json:"changed"`
 }
 
 // Status is the whole chain with what is applied.
@@ -45,6 +52,10 @@ func (d *Database) Status(ctx context.Context) (Status, error) {
 		return Status{}, d.scrub(err)
 	}
 	out := Status{Database: d.String(), Head: chain[len(chain)-1].ID, Current: revisionAt(chain, st.applied)}
+	recorded, err := readChecksums(d.DB.WithContext(ctx))
+	if err != nil {
+		return Status{}, d.scrub(err)
+	}
 	if out.Alembic, err = d.alembicStatus(ctx); err != nil {
 		return Status{}, err
 	}
@@ -53,6 +64,11 @@ func (d *Database) Status(ctx context.Context) (Status, error) {
 		if at, ok := st.appliedAt[s.ID]; ok {
 			ss.AppliedAt = &at
 		}
+		if ss.CodeChecksum, err = stepChecksum(s); err != nil {
+			return Status{}, err
+		}
+		ss.Checksum = recorded[s.ID]
+		ss.Changed = ss.Checksum != "" && ss.Checksum != ss.CodeChecksum
 		if !ss.Applied {
 			out.Pending++
 		}
@@ -120,13 +136,14 @@ func (d *Database) Stamp(ctx context.Context, rev string) error {
 					return fmt.Errorf("stamp %s: %w", rev, err)
 				}
 			}
+			var add []string
 			for _, id := range keep {
-				if _, ok := applied[id]; ok {
-					continue
+				if _, ok := applied[id]; !ok {
+					add = append(add, id)
 				}
-				if err := tx.Exec("INSERT INTO "+MigrationsTable+" (id) VALUES (?)", id).Error; err != nil {
-					return fmt.Errorf("stamp %s: %w", rev, err)
-				}
+			}
+			if err := recordApplied(tx, add); err != nil {
+				return fmt.Errorf("stamp %s: %w", rev, err)
 			}
 			return syncAlembic(tx, revisionAt(chain, n))
 		})

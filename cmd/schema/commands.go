@@ -146,9 +146,12 @@ func revision(flag, rev string, allowBase bool) error {
 	return usagef("%s: unknown revision %q: use %s", flag, rev, accepted)
 }
 
+const acceptChangedUsage = "run even if applied steps were edited since they ran, recording their new checksums"
+
 func (a *app) upCommand() *cobra.Command {
 	var to string
 	var lockTimeout time.Duration
+	var acceptChanged bool
 	cmd := &cobra.Command{
 		Use:   "up [--to REV]",
 		Short: "Apply pending steps, up to HEAD by default",
@@ -156,6 +159,7 @@ func (a *app) upCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&to, "to", "", "apply steps up to and including REV (an ID, or head)")
 	cmd.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for another run to finish (default 10m)")
+	cmd.Flags().BoolVar(&acceptChanged, "accept-changed", false, acceptChangedUsage)
 	cmd.PreRunE = func(*cobra.Command, []string) error {
 		if cmd.Flags().Changed("to") {
 			return revision("--to", to, false)
@@ -176,8 +180,9 @@ func (a *app) upCommand() *cobra.Command {
 			}
 		}
 		a.live = newLiveReporter(a.stdout, a.stderr, a.tty)
-		res, err := d.Up(ctx, to, db.Options{Reporter: a.live, LockTimeout: lockTimeout})
+		res, err := d.Up(ctx, to, db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged})
 		a.live.finish(res, err)
+		renderAccepted(a.stdout, res.Accepted)
 		if err != nil {
 			return err
 		}
@@ -198,6 +203,7 @@ func (a *app) upCommand() *cobra.Command {
 func (a *app) downCommand() *cobra.Command {
 	var req db.DownRequest
 	var lockTimeout time.Duration
+	var acceptChanged bool
 	cmd := &cobra.Command{
 		Use:   "down [--to REV | --steps N | --all]",
 		Short: "Roll back applied steps, one by default",
@@ -207,6 +213,7 @@ func (a *app) downCommand() *cobra.Command {
 	cmd.Flags().IntVar(&req.Steps, "steps", 0, "roll back N steps")
 	cmd.Flags().BoolVar(&req.All, "all", false, "roll back every step")
 	cmd.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for another run to finish (default 10m)")
+	cmd.Flags().BoolVar(&acceptChanged, "accept-changed", false, acceptChangedUsage)
 	cmd.PreRunE = func(*cobra.Command, []string) error {
 		var set []string
 		for _, f := range []string{"to", "steps", "all"} {
@@ -236,8 +243,9 @@ func (a *app) downCommand() *cobra.Command {
 	}
 	cmd.RunE = a.withDB(func(ctx context.Context, d *db.Database) error {
 		a.live = newLiveReporter(a.stdout, a.stderr, a.tty)
-		res, err := d.Down(ctx, req, db.Options{Reporter: a.live, LockTimeout: lockTimeout})
+		res, err := d.Down(ctx, req, db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged})
 		a.live.finish(res, err)
+		renderAccepted(a.stdout, res.Accepted)
 		if err != nil {
 			return err
 		}

@@ -77,18 +77,63 @@ func renderStatus(w io.Writer, st db.Status) error {
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tAPPLIED AT\tNAME")
+	fmt.Fprintln(tw, "ID\tSTATE\tAPPLIED AT\tCHECKSUM\tNAME")
+	changed, unrecorded := 0, 0
 	for _, s := range st.Steps {
-		state, at := "pending", ""
+		state, at, sum := "pending", "", ""
 		if s.Applied {
 			state = "applied"
+			sum = checksumCell(s)
+			switch {
+			case s.Changed:
+				changed++
+			case s.Checksum == "":
+				unrecorded++
+			}
 		}
 		if s.AppliedAt != nil {
 			at = s.AppliedAt.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ID, state, at, s.Name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, state, at, sum, s.Name)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	switch {
+	case changed == 1:
+		fmt.Fprintln(w, "\n1 applied step was CHANGED after it was applied: restore it as it was, or if the change is deliberate and the database needs nothing more, run `schema up --accept-changed` to record its new checksum")
+	case changed > 1:
+		fmt.Fprintf(w, "\n%d applied steps were CHANGED after they were applied: restore them as they were, or if the changes are deliberate and the database needs nothing more, run `schema up --accept-changed` to record their new checksums\n", changed)
+	}
+	if unrecorded > 0 {
+		fmt.Fprintf(w, "\n%s applied before checksums were recorded: the next up or down records the code's\n", plural(unrecorded, "step"))
+	}
+	return nil
+}
+
+// checksumCell is an applied step's recorded checksum, short, and whether
+// the code still matches it.
+func checksumCell(s db.StepStatus) string {
+	switch {
+	case s.Checksum == "":
+		return "not recorded"
+	case s.Changed:
+		return fmt.Sprintf("%s CHANGED (code: %s)", shortSum(s.Checksum), shortSum(s.CodeChecksum))
+	default:
+		return shortSum(s.Checksum)
+	}
+}
+
+// shortSum is a checksum's first 12 hex digits, like a short commit hash.
+func shortSum(sum string) string { return sum[:min(12, len(sum))] }
+
+// renderAccepted lists the changed steps whose new checksums a run
+// recorded (--accept-changed).
+func renderAccepted(w io.Writer, accepted []db.ChangedStep) {
+	for _, c := range accepted {
+		fmt.Fprintf(w, "accepted changed step %s %s: recorded its new checksum %s (was %s)\n",
+			c.ID, c.Name, shortSum(c.Code), shortSum(c.Recorded))
+	}
 }
 
 // verifyReport is `verify --json`: the db report with empty lists as []

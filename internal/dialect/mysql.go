@@ -371,6 +371,15 @@ func (d mysqlDialect) insertSQL(table string, cols []Column, rows int, c Conflic
 }
 
 func (d mysqlDialect) createMigrationsTable(m *Migrator, name string) error {
-	return m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (%s))",
-		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), d.Quote("id")))
+	if err := m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), %s, PRIMARY KEY (%s))",
+		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), checksumColumnDef(d), d.Quote("id"))); err != nil {
+		return err
+	}
+	// ADD COLUMN IF NOT EXISTS is MariaDB's, not MySQL's: ask the catalog.
+	has, err := m.Strings(`SELECT COLUMN_NAME FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?`, name, ChecksumColumn)
+	if err != nil || len(has) > 0 {
+		return err
+	}
+	return addChecksumColumn(m, name)
 }

@@ -376,6 +376,9 @@ func conflictClause(d Dialect, table string, c Conflict) string {
 }
 
 func (d postgresDialect) createMigrationsTable(m *Migrator, name string) error {
-	return m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (%s))",
-		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), d.Quote("id")))
+	if err := m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP, %s, PRIMARY KEY (%s))",
+		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), checksumColumnDef(d), d.Quote("id"))); err != nil {
+		return err
+	}
+	return m.exec(fmt.Sprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s", d.Quote(name), checksumColumnDef(d)))
 }

@@ -281,6 +281,13 @@ func (d sqliteDialect) insertSQL(table string, cols []Column, rows int, c Confli
 }
 
 func (d sqliteDialect) createMigrationsTable(m *Migrator, name string) error {
-	return m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s text NOT NULL, %s datetime NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (%s))",
-		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), d.Quote("id")))
+	if err := m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s text NOT NULL, %s datetime NOT NULL DEFAULT CURRENT_TIMESTAMP, %s, PRIMARY KEY (%s))",
+		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), checksumColumnDef(d), d.Quote("id"))); err != nil {
+		return err
+	}
+	has, err := m.Strings("SELECT name FROM pragma_table_info(?) WHERE name = ?", name, ChecksumColumn)
+	if err != nil || len(has) > 0 {
+		return err
+	}
+	return addChecksumColumn(m, name)
 }

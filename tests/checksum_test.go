@@ -1,0 +1,321 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/migtest"
+	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/migrations"
+)
+
+const (
+	revChanged   = "3781e22d8b01" // step 3, the step the tests tamper with
+	revChanged2  = "c69f45358db4" // step 4
+	zeroChecksum = "0000000000000000000000000000000000000000000000000000000000000000"
+)
+
+func codeChecksum(t *testing.T, id string) string {
+	t.Helper()
+	sum, err := migrations.Checksum(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// recordedChecksums reads schema_migrations: each recorded ID with its
+// checksum ("<nil>" for NULL).
+func recordedChecksums(d *migtest.DB) map[string]string {
+	d.T.Helper()
+	out := map[string]string{}
+	for _, r := range d.Rows("SELECT id, checksum FROM " + db.MigrationsTable) {
+		out[r[0]] = r[1]
+	}
+	return out
+}
+
+// requireCodeChecksums checks that exactly the chain's first n steps are
+// recorded, each with its code's checksum.
+func requireCodeChecksums(t *testing.T, d *migtest.DB, n int) {
+	t.Helper()
+	chain, err := migrations.Chain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := recordedChecksums(d)
+	if len(got) != n {
+		t.Fatalf("%d steps recorded, want %d: %v", len(got), n, got)
+	}
+	for _, s := range chain[:n] {
+		if want := codeChecksum(t, s.ID); got[s.ID] != want {
+			t.Errorf("step %s: recorded checksum %s, want the code's %s", s.ID, got[s.ID], want)
+		}
+	}
+}
+
+func tamper(d *migtest.DB, id, sum string) {
+	d.T.Helper()
+	d.Exec("UPDATE "+db.MigrationsTable+" SET checksum = ? WHERE id = ?", sum, id)
+}
+
+func changedMessage(t *testing.T, id, name, recorded string) string {
+	t.Helper()
+	return fmt.Sprintf("step %s (%s) was changed after it was applied to this database (recorded checksum %s, the code's is %s): "+
+		"restore the step as it was, or if the change is deliberate and the database needs nothing more, "+
+		"run again with --accept-changed to record the new checksums", id, name, recorded[:12], codeChecksum(t, id)[:12])
+}
+
+// TestChecksumsRecorded: a fresh up records every step with its code's
+// checksum, and stamp records the steps it marks applied the same way.
+func TestChecksumsRecorded(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		d := migtest.At(t, dialect, head(t))
+		requireCodeChecksums(t, d, 20)
+
+		s := migtest.New(t, dialect)
+		if err := s.Runner.Stamp(context.Background(), revFolderDatetime); err != nil {
+			t.Fatal(err)
+		}
+		requireCodeChecksums(t, s, 5)
+	})
+}
+
+// TestChangedStepRefused: a recorded checksum that differs from the code's
+// refuses up and down with one message naming the step, and leaves the
+// database as it was; AcceptChanged runs and records the code's checksum.
+func TestChangedStepRefused(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		d := migtest.At(t, dialect, revFolderDatetime)
+		tamper(d, revChanged, zeroChecksum)
+		before, records := d.Snapshot(), recordedChecksums(d)
+		want := changedMessage(t, revChanged, "update_message_table", zeroChecksum)
+		for name, run := range map[string]func() error{
+			"up":   func() error { _, err := d.Runner.Up(ctx, "", db.Options{}); return err },
+			"down": func() error { _, err := d.Runner.Down(ctx, db.DownRequest{}, db.Options{}); return err },
+		} {
+			err := run()
+			if err == nil || err.Error() != want {
+				t.Fatalf("%s: err =\n  %v\nwant\n  %s", name, err, want)
+			}
+			var changed *db.ChangedStepsError
+			if !errors.Is(err, db.ErrStepsChanged) || !errors.As(err, &changed) || len(changed.Steps) != 1 || changed.Steps[0].Recorded != zeroChecksum {
+				t.Errorf("%s: err %#v is not a ChangedStepsError naming the step", name, err)
+			}
+		}
+		if got := d.Current(); got != revFolderDatetime {
+			t.Errorf("current after refused runs = %s, want %s", got, revFolderDatetime)
+		}
+		migtest.RequireSameSchema(t, before, d.Snapshot(), "before", "after refused runs")
+		if got := recordedChecksums(d); fmt.Sprint(got) != fmt.Sprint(records) {
+			t.Errorf("records changed by refused runs:\n  before %v\n  after  %v", records, got)
+		}
+
+		// Two changed steps: one message naming both, in chain order.
+		tamper(d, revChanged2, zeroChecksum[:60]+"abcd")
+		_, err := d.Runner.Up(ctx, "", db.Options{})
+		want2 := fmt.Sprintf("2 steps were changed after they were applied to this database: "+
+			"step %s (update_message_table; recorded checksum 000000000000, the code's is %s), "+
+			"step %s (add_folder_table; recorded checksum 000000000000, the code's is %s): "+
+			"restore the steps as they were, or if the changes are deliberate and the database needs nothing more, "+
+			"run again with --accept-changed to record the new checksums",
+			revChanged, codeChecksum(t, revChanged)[:12], revChanged2, codeChecksum(t, revChanged2)[:12])
+		if err == nil || err.Error() != want2 {
+			t.Fatalf("two changed steps: err =\n  %v\nwant\n  %s", err, want2)
+		}
+
+		res, err := d.Runner.Up(ctx, "", db.Options{AcceptChanged: true})
+		if err != nil {
+			t.Fatalf("up with AcceptChanged: %v", err)
+		}
+		if len(res.Accepted) != 2 || res.Accepted[0].ID != revChanged || res.Accepted[1].ID != revChanged2 {
+			t.Errorf("accepted = %+v, want steps %s and %s", res.Accepted, revChanged, revChanged2)
+		}
+		if res.To != head(t) || d.Current() != head(t) {
+			t.Errorf("up with AcceptChanged ended at %s, want head", res.To)
+		}
+		requireCodeChecksums(t, d, 20)
+		if _, err := d.Runner.Up(ctx, "", db.Options{}); err != nil {
+			t.Errorf("up after the checksums were accepted: %v", err)
+		}
+
+		// Down takes the override too.
+		tamper(d, revChanged, zeroChecksum)
+		if _, err := d.Runner.Down(ctx, db.DownRequest{}, db.Options{AcceptChanged: true}); err != nil {
+			t.Fatalf("down with AcceptChanged: %v", err)
+		}
+		requireCodeChecksums(t, d, 19)
+	})
+}
+
+// TestNullChecksumsFilled: steps recorded before checksums (NULL) take the
+// code's checksum on the next run and are not reported as changed.
+func TestNullChecksumsFilled(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		d := migtest.At(t, dialect, revFolderDatetime)
+		d.Exec("UPDATE " + db.MigrationsTable + " SET checksum = NULL")
+		st, err := d.Runner.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range st.Steps[:5] {
+			if s.Checksum != "" || s.Changed || s.CodeChecksum != codeChecksum(t, s.ID) {
+				t.Errorf("status of unrecorded step %s: checksum %q changed %v code %q", s.ID, s.Checksum, s.Changed, s.CodeChecksum)
+			}
+		}
+		d.UpTo(revFolderDatetime) // nothing to apply: only the fill
+		requireCodeChecksums(t, d, 5)
+	})
+}
+
+// oldRecordTables are schema_migrations as this tool created it before
+// checksums.
+var oldRecordTables = map[string]string{
+	"sqlite":   `CREATE TABLE "schema_migrations" ("id" text NOT NULL, "applied_at" datetime NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY ("id"))`,
+	"postgres": `CREATE TABLE "schema_migrations" ("id" varchar(255) NOT NULL, "applied_at" timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY ("id"))`,
+	"mysql":    "CREATE TABLE `schema_migrations` (`id` varchar(255) NOT NULL, `applied_at` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (`id`))",
+}
+
+// TestOldRecordTableUpgraded: a database migrated before checksums has
+// schema_migrations without the column; status reads it as it is, and the
+// next up adds the column and records every step.
+func TestOldRecordTableUpgraded(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		d := migtest.At(t, dialect, revFolderDatetime)
+		var ids []any
+		for id := range recordedChecksums(d) {
+			ids = append(ids, id)
+		}
+		d.Exec("DROP TABLE " + db.MigrationsTable)
+		d.Exec(oldRecordTables[dialect])
+		d.Exec("INSERT INTO "+db.MigrationsTable+" (id) VALUES "+strings.TrimSuffix(strings.Repeat("(?),", len(ids)), ","), ids...)
+
+		st, err := d.Runner.Status(context.Background())
+		if err != nil {
+			t.Fatalf("status of the old table: %v", err)
+		}
+		if st.Current != revFolderDatetime || st.Steps[0].Checksum != "" || st.Steps[0].Changed {
+			t.Errorf("status of the old table: current %s, step 1 %+v", st.Current, st.Steps[0])
+		}
+		if d.G.Migrator().HasColumn(db.MigrationsTable, "checksum") {
+			t.Fatal("status added the checksum column; it must not write")
+		}
+
+		d.UpTo(head(t))
+		requireCodeChecksums(t, d, 20)
+		d.UpTo(head(t)) // the upgrade is idempotent
+		requireCodeChecksums(t, d, 20)
+	})
+}
+
+// TestStatusShowsChangedSteps: Status reports the recorded and the code's
+// checksum of each step and flags the changed one.
+func TestStatusShowsChangedSteps(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		d := migtest.At(t, dialect, revFolderDatetime)
+		tamper(d, revChanged, zeroChecksum)
+		st, err := d.Runner.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range st.Steps {
+			want := db.StepStatus{ID: s.ID, CodeChecksum: codeChecksum(t, s.ID)}
+			switch {
+			case s.ID == revChanged:
+				want.Checksum, want.Changed = zeroChecksum, true
+			case i < 5:
+				want.Checksum = want.CodeChecksum
+			}
+			if s.Checksum != want.Checksum || s.CodeChecksum != want.CodeChecksum || s.Changed != want.Changed {
+				t.Errorf("step %s: checksum %q code %q changed %v; want %q %q %v",
+					s.ID, s.Checksum, s.CodeChecksum, s.Changed, want.Checksum, want.CodeChecksum, want.Changed)
+			}
+		}
+	})
+}
+
+// TestCLIChangedStep drives the refusal and the override through the
+// binary: exit 1 with the message, status marking the step, and
+// --accept-changed on up and down.
+func TestCLIChangedStep(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		c := newCLI(t)
+		u := testdb.URL(t, dialect)
+		run := func(args ...string) string {
+			t.Helper()
+			return c.ok(append([]string{"--database-url", u}, args...)...)
+		}
+		run("up", "--to", revFolderDatetime)
+		d, err := db.Open(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if err := d.DB.Exec("UPDATE "+db.MigrationsTable+" SET checksum = ? WHERE id = ?", zeroChecksum, revChanged).Error; err != nil {
+			t.Fatal(err)
+		}
+
+		want := changedMessage(t, revChanged, "update_message_table", zeroChecksum)
+		for _, args := range [][]string{{"up"}, {"down"}, {"down", "--all"}} {
+			r := c.run(append([]string{"--database-url", u}, args...)...)
+			r.requireExit(t, 1, want)
+			if r.stderr != "schema: "+want+"\n" {
+				t.Errorf("schema %v: stderr %q, want exactly the message", args, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("schema %v printed %q on stdout; nothing ran", args, r.stdout)
+			}
+		}
+
+		text := run("status")
+		wantRow := fmt.Sprintf("%s  applied  ", revChanged)
+		wantCell := fmt.Sprintf("000000000000 CHANGED (code: %s)", codeChecksum(t, revChanged)[:12])
+		wantLine := "1 applied step was CHANGED after it was applied: restore it as it was, or if the change is deliberate and the database needs nothing more, run `schema up --accept-changed` to record its new checksum"
+		var row string
+		for _, l := range cliLines(text) {
+			if strings.HasPrefix(l, wantRow) {
+				row = l
+			}
+		}
+		if !strings.Contains(row, wantCell) || !strings.Contains(text, wantLine) {
+			t.Errorf("status text should mark %s with %q and say %q:\n%s", revChanged, wantCell, wantLine, text)
+		}
+		if other := fmt.Sprintf("%s  applied  ", revChanged2); !strings.Contains(text, codeChecksum(t, revChanged2)[:12]) || strings.Count(text, "CHANGED") != 2 {
+			t.Errorf("status text should show %s with its checksum and mark only %s:\n%s", other, revChanged, text)
+		}
+		st := cliParseStatus(t, run("status", "--json"))
+		for _, s := range st.Steps {
+			if s.Changed != (s.ID == revChanged) {
+				t.Errorf("status --json: step %s changed = %v", s.ID, s.Changed)
+			}
+		}
+		if !strings.Contains(run("status", "--json"), `"checksum": "`+zeroChecksum+`"`) {
+			t.Error(`status --json lacks the recorded "checksum"`)
+		}
+
+		out := run("up", "--accept-changed")
+		wantAccepted := fmt.Sprintf("accepted changed step %s update_message_table: recorded its new checksum %s (was 000000000000)",
+			revChanged, codeChecksum(t, revChanged)[:12])
+		if !strings.Contains(out, wantAccepted) || !strings.Contains(out, "is at "+cliHead+" (head)") {
+			t.Errorf("up --accept-changed printed:\n%s\nwant %q and the closing line", out, wantAccepted)
+		}
+		if text := run("status"); strings.Contains(text, "CHANGED") {
+			t.Errorf("status after --accept-changed still marks a step:\n%s", text)
+		}
+
+		if err := d.DB.Exec("UPDATE "+db.MigrationsTable+" SET checksum = ? WHERE id = ?", zeroChecksum, revChanged).Error; err != nil {
+			t.Fatal(err)
+		}
+		if out := run("down", "--accept-changed"); !strings.Contains(out, "accepted changed step "+revChanged) {
+			t.Errorf("down --accept-changed printed:\n%s", out)
+		}
+		if st := cliParseStatus(t, run("status", "--json")); st.Steps[2].Changed || st.Steps[2].Checksum != codeChecksum(t, revChanged) {
+			t.Errorf("after down --accept-changed step %s: %+v", revChanged, st.Steps[2])
+		}
+	})
+}
