@@ -86,7 +86,7 @@ func Diff(head, models []dialect.Table) Plan {
 					Short: fmt.Sprintf("table %s is dropped and %s created with the same columns: decide whether it is a rename", d.Name, c.Name),
 					Explain: fmt.Sprintf("Table %s is dropped and table %s created with the same columns. If %s is %s renamed, "+
 						"its rows are lost as generated: copy them before the drop (m.Exec(\"INSERT INTO ... SELECT ...\") after CreateTable) and back in the down. "+
-						"If not, just delete this TODO.", d.Name, c.Name, c.Name, d.Name),
+						"If not, nothing else needs to change.", d.Name, c.Name, c.Name, d.Name),
 				})
 			}
 		}
@@ -134,7 +134,7 @@ func (p *Plan) alter(from, model dialect.Table) Alter {
 			p.UpTODOs = append(p.UpTODOs, TODO{
 				Short: fmt.Sprintf("%s.%s is added NOT NULL without a default: give existing rows a value", t, c.Name),
 				Explain: fmt.Sprintf("Column %s.%s is added NOT NULL without a default, so existing rows need a value "+
-					"(MySQL would silently give them %s's zero value). Pass a dialect.Fill{Column: %q, Expr: \"<SQL over the row>\"} to the AlterTable call below, "+
+					"(MySQL would silently give them the zero value of %s). Pass a dialect.Fill{Column: %q, Expr: \"<SQL over the row>\"} to the AlterTable call below, "+
 					"or give the field a default in the model and run schema new again.", t, c.Name, c.Type, c.Name),
 			})
 		}
@@ -156,7 +156,7 @@ func (p *Plan) alter(from, model dialect.Table) Alter {
 					Short: fmt.Sprintf("%s.%s is dropped and %s.%s added with the same type: decide whether it is a rename", t, d.Name, t, c.Name),
 					Explain: fmt.Sprintf("Column %s.%s is dropped and %s.%s added, both %s. If %s is %s renamed, its values are lost as generated: "+
 						"split the change in two AlterTable calls, the first adding %s with dialect.Fill{Column: %q, Expr: m.Q(%q)} and the second dropping %s, "+
-						"and the reverse in the down. If not, just delete this TODO.", t, d.Name, t, c.Name, c.Type, c.Name, d.Name, c.Name, c.Name, d.Name, d.Name),
+						"and the reverse in the down. If not, nothing else needs to change.", t, d.Name, t, c.Name, c.Type, c.Name, d.Name, c.Name, c.Name, d.Name, d.Name),
 				})
 			}
 		}
