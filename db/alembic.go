@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/snapshot"
 	"github.com/openwebui-go/schema/migrations"
 	"gorm.io/gorm"
@@ -48,7 +47,7 @@ func (d *Database) Adopt(ctx context.Context) (AdoptReport, error) {
 	if err != nil {
 		return r, err
 	}
-	rev, err := d.adoptable(d.DB.WithContext(ctx), chain)
+	rev, recorded, err := d.adoptable(d.DB.WithContext(ctx), chain)
 	if err != nil {
 		return r, d.scrub(err)
 	}
@@ -73,14 +72,18 @@ func (d *Database) Adopt(ctx context.Context) (AdoptReport, error) {
 	keep := appliedUpTo(chain, rev)
 	err = d.locked(ctx, Options{}, func(conn *gorm.DB) error {
 		return conn.Transaction(func(tx *gorm.DB) error {
-			again, err := d.adoptable(tx, chain)
+			revNow, recordedNow, err := d.adoptable(tx, chain)
 			if err != nil {
 				return err
 			}
-			if again != rev {
-				return fmt.Errorf("alembic_version moved from %s to %s while adopt compared the schema; run adopt again", orBase(rev), orBase(again))
+			if revNow != rev || recordedNow != recorded {
+				return fmt.Errorf("the database moved while adopt compared the schema (%s from %s to %s, %s from %s to %s); nothing was recorded: run adopt again",
+					AlembicTable, orBase(rev), orBase(revNow), MigrationsTable, orBase(recorded), orBase(recordedNow))
 			}
-			return adoptRecords(tx, chain, keep)
+			if err := recordUpTo(tx, chain, keep); err != nil {
+				return fmt.Errorf("adopt %s: %w", orBase(rev), err)
+			}
+			return nil
 		})
 	})
 	if err != nil {
@@ -92,27 +95,28 @@ func (d *Database) Adopt(ctx context.Context) (AdoptReport, error) {
 
 // adoptable reads the revision adopt would take over, refusing what adopt
 // cannot: no alembic_version, Alembic branches, a revision the chain does
-// not know, or records of this tool that already agree with it.
-func (d *Database) adoptable(db *gorm.DB, chain []migrations.Step) (string, error) {
+// not know, or records of this tool that already agree with it. It
+// returns the revision and the one this tool records.
+func (d *Database) adoptable(db *gorm.DB, chain []migrations.Step) (rev, recorded string, err error) {
 	al, err := readAlembic(db)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if !al.exists {
-		return "", fmt.Errorf("database %s is not an Alembic database: it has no %s table, so there is nothing to adopt (a database this tool migrated needs no adopting)", d, AlembicTable)
+		return "", "", fmt.Errorf("database %s is not an Alembic database: it has no %s table, so there is nothing to adopt (a database this tool migrated needs no adopting)", d, AlembicTable)
 	}
-	rev, err := al.revision(chain)
-	if err != nil {
-		return "", err
+	if rev, err = al.revision(chain); err != nil {
+		return "", "", err
 	}
 	st, err := readState(db, chain)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	if len(st.appliedAt) > 0 && revisionAt(chain, st.applied) == rev {
-		return "", fmt.Errorf("database %s is already managed by this tool: %s records %s, and %s agrees; there is nothing to adopt", d, MigrationsTable, orBase(rev), AlembicTable)
+	recorded = revisionAt(chain, st.applied)
+	if len(st.appliedAt) > 0 && recorded == rev {
+		return "", "", fmt.Errorf("database %s is already managed by this tool: %s records %s, and %s agrees; there is nothing to adopt", d, MigrationsTable, orBase(rev), AlembicTable)
 	}
-	return rev, nil
+	return rev, recorded, nil
 }
 
 // chainSnapshot is the schema the chain builds up to rev on a scratch
@@ -253,37 +257,6 @@ func syncAlembic(db *gorm.DB, rev string) error {
 		return nil
 	}
 	return setAlembic(db, rev)
-}
-
-// adoptRecords records keep as the applied steps.
-// TODO(alembic): call Stamp's recording routine once "checksums" lands it.
-func adoptRecords(tx *gorm.DB, chain []migrations.Step, keep []string) error {
-	m, err := dialect.NewMigrator(tx)
-	if err != nil {
-		return err
-	}
-	if err := m.CreateMigrationsTable(MigrationsTable); err != nil {
-		return err
-	}
-	applied, err := readApplied(tx)
-	if err != nil {
-		return err
-	}
-	for id := range applied {
-		if !slices.Contains(keep, id) {
-			if err := tx.Exec("DELETE FROM "+MigrationsTable+" WHERE id = ?", id).Error; err != nil {
-				return err
-			}
-		}
-	}
-	for _, id := range keep {
-		if _, ok := applied[id]; !ok {
-			if err := tx.Exec("INSERT INTO "+MigrationsTable+" (id) VALUES (?)", id).Error; err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // revisionAfter is the current revision once a has run.

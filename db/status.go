@@ -109,45 +109,52 @@ func (d *Database) Stamp(ctx context.Context, rev string) error {
 	}
 	return d.scrub(d.locked(ctx, Options{}, func(conn *gorm.DB) error {
 		return conn.Transaction(func(tx *gorm.DB) error {
-			m, err := dialect.NewMigrator(tx)
-			if err != nil {
-				return err
-			}
-			if err := m.CreateMigrationsTable(MigrationsTable); err != nil {
-				return err
-			}
-			applied, err := readApplied(tx)
-			if err != nil {
-				return err
-			}
-			// Stamp mends records that are out of order, but a revision
-			// from a newer program is not this program's to erase.
-			if unknown := unknownIDs(applied, chain); len(unknown) > 0 {
-				return unknownRevisionError(unknown)
-			}
-			var drop []string
-			for id := range applied {
-				if !slices.Contains(keep, id) {
-					drop = append(drop, id)
-				}
-			}
-			if len(drop) > 0 {
-				if err := tx.Exec("DELETE FROM "+MigrationsTable+" WHERE id IN ?", drop).Error; err != nil {
-					return fmt.Errorf("stamp %s: %w", rev, err)
-				}
-			}
-			var add []string
-			for _, id := range keep {
-				if _, ok := applied[id]; !ok {
-					add = append(add, id)
-				}
-			}
-			if err := recordApplied(tx, add); err != nil {
+			if err := recordUpTo(tx, chain, keep); err != nil {
 				return fmt.Errorf("stamp %s: %w", rev, err)
 			}
 			return syncAlembic(tx, revisionAt(chain, n))
 		})
 	}))
+}
+
+// recordUpTo makes the records say exactly keep (a prefix of the chain) is
+// applied, without running anything: what stamp and adopt write. Records
+// out of order are mended; a revision from a newer program is refused.
+func recordUpTo(tx *gorm.DB, chain []migrations.Step, keep []string) error {
+	m, err := dialect.NewMigrator(tx)
+	if err != nil {
+		return err
+	}
+	if err := m.CreateMigrationsTable(MigrationsTable); err != nil {
+		return err
+	}
+	applied, err := readApplied(tx)
+	if err != nil {
+		return err
+	}
+	// Stamp mends records that are out of order, but a revision
+	// from a newer program is not this program's to erase.
+	if unknown := unknownIDs(applied, chain); len(unknown) > 0 {
+		return unknownRevisionError(unknown)
+	}
+	var drop []string
+	for id := range applied {
+		if !slices.Contains(keep, id) {
+			drop = append(drop, id)
+		}
+	}
+	if len(drop) > 0 {
+		if err := tx.Exec("DELETE FROM "+MigrationsTable+" WHERE id IN ?", drop).Error; err != nil {
+			return err
+		}
+	}
+	var add []string
+	for _, id := range keep {
+		if _, ok := applied[id]; !ok {
+			add = append(add, id)
+		}
+	}
+	return recordApplied(tx, add)
 }
 
 func sortStrings(s []string) []string {
