@@ -137,7 +137,7 @@ type unit struct {
 	refs  []ast.Node
 	types []string        // for a type unit, its name: its methods come with it
 	names map[string]bool // the package-level names refs use, on first need
-	text  string          // printed, filled on first use
+	text  string          // printed, once, by computeChecksums
 }
 
 type sourceIndex struct {
