@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/migtest"
 	"github.com/openwebui-go/schema/internal/testdb"
 	"github.com/openwebui-go/schema/migrations"
@@ -104,13 +105,13 @@ func TestAdoptEveryRevision(t *testing.T) {
 		idx = []int{0, 6, 19} // first, a data step, head
 	}
 	headID, prev := ids[len(ids)-1], ids[len(ids)-2]
-	testdb.Each(t, func(t *testing.T, dialect string) {
+	testdb.Each(t, func(t *testing.T, dialectName string) {
 		for _, i := range idx {
 			rev := alembicIDs[i]
 			t.Run(fmt.Sprintf("%02d_%s", i+1, rev), func(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
-				m := migtest.At(t, dialect, rev)
+				m := migtest.At(t, dialectName, rev)
 				alembicize(t, m.G, rev)
 				before := m.Snapshot()
 
@@ -212,11 +213,11 @@ func TestAdoptRefusesMismatch(t *testing.T) {
 			m.Exec("DELETE FROM alembic_version")
 		}, "", "table"},
 	}
-	testdb.Each(t, func(t *testing.T, dialect string) {
+	testdb.Each(t, func(t *testing.T, dialectName string) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				ctx := context.Background()
-				m := migtest.At(t, dialect, rev)
+				m := migtest.At(t, dialectName, rev)
 				alembicize(t, m.G, rev)
 				c.change(m)
 				want := alembicRows(t, m.G)
@@ -275,10 +276,10 @@ func TestAdoptRefusals(t *testing.T) {
 			m.Exec("INSERT INTO alembic_version (version_num) VALUES (?)", revFolderTable)
 		}, "is already managed by this tool: schema_migrations records " + revFolderTable + ", and alembic_version agrees", nil, false},
 	}
-	testdb.Each(t, func(t *testing.T, dialect string) {
+	testdb.Each(t, func(t *testing.T, dialectName string) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				m := migtest.At(t, dialect, revFolderTable)
+				m := migtest.At(t, dialectName, revFolderTable)
 				c.prepare(m)
 				before, records := m.Snapshot(), recordedIDs(t, m.G)
 				_, err := m.Runner.Adopt(ctx)
@@ -306,9 +307,9 @@ func TestAdoptRefusals(t *testing.T) {
 // TestAdoptAtBase: an empty database whose alembic_version has no row is
 // adopted with nothing recorded, and up then moves alembic_version along.
 func TestAdoptAtBase(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, dialect string) {
+	testdb.Each(t, func(t *testing.T, dialectName string) {
 		ctx := context.Background()
-		m := migtest.New(t, dialect)
+		m := migtest.New(t, dialectName)
 		alembicize(t, m.G)
 		rep, err := m.Runner.Adopt(ctx)
 		if err != nil || !rep.Adopted || rep.Revision != "" || len(rep.Recorded) != 0 {
@@ -324,9 +325,9 @@ func TestAdoptAtBase(t *testing.T) {
 // steps again, and adopt checks the schema and records the new revision.
 func TestAlembicMovedByOpenWebUI(t *testing.T) {
 	const from, to = revFolderTable, "922e7a387820"
-	testdb.Each(t, func(t *testing.T, dialect string) {
+	testdb.Each(t, func(t *testing.T, dialectName string) {
 		ctx := context.Background()
-		m := migtest.At(t, dialect, from)
+		m := migtest.At(t, dialectName, from)
 		m.Exec(alembicCreate)
 		m.Exec("INSERT INTO alembic_version (version_num) VALUES (?)", from)
 		m.UpTo(to)
@@ -353,5 +354,46 @@ func TestAlembicMovedByOpenWebUI(t *testing.T) {
 		}
 		m.UpTo("head")
 		requireAlembic(t, m.G, "after up", head(t))
+	})
+}
+
+// crashAt makes the first write of one step fail, through the run's
+// reporter, which hears of each step before it starts.
+type crashAt struct {
+	step string
+	plan *dialect.CrashPlan
+}
+
+func (c *crashAt) StepStarted(s db.StepResult) {
+	if s.ID == c.step {
+		c.plan.After = c.plan.Seen
+	}
+}
+func (c *crashAt) Notice(db.StepResult, string)         {}
+func (c *crashAt) Progress(db.StepResult, int64, int64) {}
+
+// TestAlembicFollowsEachStep: alembic_version moves with each step, not
+// with the run: when a run fails at its second step, it names the first,
+// as the records do, and the next run carries on from there.
+func TestAlembicFollowsEachStep(t *testing.T) {
+	const adopted, first, failing = "9f0c9cd09105", "10vr9xyets5m", "3ff60f68c4f4"
+	testdb.Each(t, func(t *testing.T, dialectName string) {
+		m := migtest.At(t, dialectName, adopted)
+		alembicize(t, m.G, adopted)
+		if _, err := m.Runner.Adopt(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		plan := &dialect.CrashPlan{After: -1}
+		ctx := dialect.WithCrashPlan(context.Background(), plan)
+		_, err := m.Runner.Up(ctx, "", db.Options{Reporter: &crashAt{step: failing, plan: plan}})
+		if !errors.Is(err, dialect.ErrInjectedCrash) || !strings.Contains(err.Error(), failing) {
+			t.Fatalf("up: err = %v, want the injected crash in step %s", err, failing)
+		}
+		if got := m.Current(); got != first {
+			t.Fatalf("after the failed run the records say %s, want %s", got, first)
+		}
+		requireAlembic(t, m.G, "after the failed run", first)
+		m.UpTo("head")
+		requireAlembic(t, m.G, "after the next run", head(t))
 	})
 }
