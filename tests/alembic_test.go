@@ -397,3 +397,23 @@ func TestAlembicFollowsEachStep(t *testing.T) {
 		requireAlembic(t, m.G, "after the next run", head(t))
 	})
 }
+
+// TestStampOnAlembicDatabase: stamp is the unchecked override, as
+// Alembic's own stamp is: it records the revision and leaves
+// alembic_version with that one row, even over branches.
+func TestStampOnAlembicDatabase(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialectName string) {
+		ctx := context.Background()
+		m := migtest.At(t, dialectName, revFolderDatetime)
+		alembicize(t, m.G, revFolderTable, revFolderDatetime)
+		if err := m.Runner.Stamp(ctx, revFolderDatetime); err != nil {
+			t.Fatal(err)
+		}
+		requireAlembic(t, m.G, "after stamp", revFolderDatetime)
+		if got := m.Current(); got != revFolderDatetime {
+			t.Fatalf("after stamp current = %s, want %s", got, revFolderDatetime)
+		}
+		m.UpTo("head")
+		requireAlembic(t, m.G, "after up", head(t))
+	})
+}
