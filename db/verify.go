@@ -52,6 +52,10 @@ func (d *Database) Verify(ctx context.Context) (VerifyReport, error) {
 	switch {
 	case err != nil:
 		return r, err
+	case st.Current == "" && st.Alembic != nil && *st.Alembic != "":
+		// up refuses such a database until it is adopted.
+		r.LiveNote = fmt.Sprintf("the live database was migrated by Open WebUI's Alembic migrations (alembic_version is at %s) and has not been adopted; run `schema adopt` first", *st.Alembic)
+		r.Live = append(r.Live, Difference{Table: "(database)", Object: "table", Detail: r.LiveNote})
 	case st.Current == "" && !d.hasTables(ctx):
 		r.LiveNote = "the live database is empty; run `schema up` to create it"
 	case st.Pending > 0:

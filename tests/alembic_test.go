@@ -417,3 +417,20 @@ func TestStampOnAlembicDatabase(t *testing.T) {
 		requireAlembic(t, m.G, "after up", head(t))
 	})
 }
+
+// TestVerifyUnadopted: verify on an Alembic database this tool has not
+// adopted points to adopt, not to up (which refuses it).
+func TestVerifyUnadopted(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialectName string) {
+		m := migtest.At(t, dialectName, revFolderTable)
+		alembicize(t, m.G, revFolderTable)
+		rep, err := m.Runner.Verify(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "the live database was migrated by Open WebUI's Alembic migrations (alembic_version is at " + revFolderTable + ") and has not been adopted; run `schema adopt` first"
+		if rep.OK() || rep.LiveChecked || rep.LiveNote != want {
+			t.Errorf("verify: ok=%v live checked=%v note=%q, want not ok with note %q", rep.OK(), rep.LiveChecked, rep.LiveNote, want)
+		}
+	})
+}
