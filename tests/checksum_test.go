@@ -210,6 +210,14 @@ func TestOldRecordTableUpgraded(t *testing.T) {
 		requireCodeChecksums(t, d, 20)
 		d.UpTo(head(t)) // the upgrade is idempotent
 		requireCodeChecksums(t, d, 20)
+
+		// stamp upgrades the table too, and records what it marks.
+		s := migtest.New(t, dialect)
+		s.Exec(oldRecordTables[dialect])
+		if err := s.Runner.Stamp(context.Background(), revFolderDatetime); err != nil {
+			t.Fatalf("stamp on the old table: %v", err)
+		}
+		requireCodeChecksums(t, s, 5)
 	})
 }
 
