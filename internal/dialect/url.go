@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
@@ -39,7 +40,8 @@ type Target struct {
 	dsn      string
 	redacted string
 	password string
-	u        *url.URL // network dialects: the URL, for WithDatabase
+	u        *url.URL      // network dialects: the URL, for WithDatabase
+	busy     time.Duration // SQLite: how long to wait for a lock
 }
 
 // String is the URL with its password masked.
@@ -156,7 +158,7 @@ func parseSQLite(rest string) (Target, error) {
 	if path == ":memory:" {
 		display = "sqlite://"
 	}
-	return Target{Dialect: sqliteDialect{}, Database: path, dsn: dsn, redacted: display}, nil
+	return Target{Dialect: sqliteDialect{}, Database: path, dsn: dsn, redacted: display, busy: time.Duration(busy) * time.Millisecond}, nil
 }
 
 // escapeSQLitePath makes a file path safe inside a file: URI.
@@ -282,10 +284,20 @@ func Open(t Target) (*gorm.DB, error) {
 	case mysqlDialect:
 		dialector = mysql.Open(t.dsn)
 	}
-	db, err := gorm.Open(dialector, &gorm.Config{
+	cfg := &gorm.Config{
 		Logger:  logger.Discard,
 		NowFunc: func() time.Time { return time.Now().UTC() },
-	})
+	}
+	db, err := gorm.Open(dialector, cfg)
+	// The first connection to a new SQLite file switches it to WAL, which
+	// takes the file for a moment: a process connecting at that instant is
+	// refused at once (the busy timeout does not cover the switch). Retry
+	// for as long as the busy timeout would have waited.
+	for wait := 10 * time.Millisecond; isSQLiteBusy(err) && wait < t.busy; wait *= 2 {
+		closeGorm(db)
+		time.Sleep(wait)
+		db, err = gorm.Open(dialector, cfg)
+	}
 	if err != nil {
 		return nil, t.scrub(fmt.Errorf("cannot open %s: %w", t, err))
 	}
@@ -377,4 +389,20 @@ func (t Target) URL() (string, error) {
 		return "sqlite:///" + t.Database, nil
 	}
 	return "", errors.New("no database target")
+}
+
+// closeGorm releases the pool of a failed gorm.Open.
+func closeGorm(db *gorm.DB) {
+	if db == nil {
+		return
+	}
+	if sqlDB, err := db.DB(); err == nil {
+		sqlDB.Close()
+	}
+}
+
+// isSQLiteBusy reports SQLite's "database is locked".
+func isSQLiteBusy(err error) bool {
+	var e sqlite3.Error
+	return errors.As(err, &e) && e.Code == sqlite3.ErrBusy
 }
