@@ -174,3 +174,38 @@ func sameFK(a, b ForeignKey) bool {
 func sameIndex(a, b Index) bool {
 	return a.Name == b.Name && a.Unique == b.Unique && slices.Equal(a.Columns, b.Columns)
 }
+
+// ShapeDiff is what AlterTable(from, to) would change, object by object,
+// for tools that describe or generate steps (`schema new`). Indexes and
+// foreign keys are matched by name; one whose definition changes is both
+// dropped and added.
+type ShapeDiff struct {
+	AddColumns, DropColumns         []Column
+	ChangeColumns                   [][2]Column // from, to
+	PrimaryKeyChanged               bool
+	AddIndexes, DropIndexes         []Index
+	AddForeignKeys, DropForeignKeys []ForeignKey
+	AddChecks, DropChecks           []Check
+}
+
+// DiffShapes compares two shapes of one table the way AlterTable plans
+// its change.
+func DiffShapes(from, to Table) ShapeDiff {
+	p := planAlter(from, to, nil)
+	d := ShapeDiff{
+		AddColumns: p.addColumns, DropColumns: p.dropColumns, PrimaryKeyChanged: p.pkChanged,
+		AddIndexes: p.addIndexes, DropIndexes: p.dropIndexes,
+		AddForeignKeys: p.addFKs, DropForeignKeys: p.dropFKs,
+		AddChecks: p.addChecks, DropChecks: p.dropChecks,
+	}
+	for _, c := range p.changes {
+		d.ChangeColumns = append(d.ChangeColumns, [2]Column{c.From, c.To})
+	}
+	return d
+}
+
+// Empty reports two shapes AlterTable has nothing to do between.
+func (d ShapeDiff) Empty() bool {
+	return len(d.AddColumns)+len(d.DropColumns)+len(d.ChangeColumns)+len(d.AddIndexes)+len(d.DropIndexes)+
+		len(d.AddForeignKeys)+len(d.DropForeignKeys)+len(d.AddChecks)+len(d.DropChecks) == 0 && !d.PrimaryKeyChanged
+}

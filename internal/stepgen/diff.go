@@ -55,7 +55,7 @@ func Diff(head, models []dialect.Table) Plan {
 	var created, dropped []dialect.Table
 	for _, t := range models {
 		if h, ok := find(head, t.Name); ok {
-			if !sameTable(h, t) {
+			if !dialect.DiffShapes(h, t).Empty() {
 				p.Alters = append(p.Alters, p.alter(h, t))
 			}
 			continue
@@ -204,35 +204,24 @@ func (p *Plan) alter(from, model dialect.Table) Alter {
 	if !slices.Equal(from.PrimaryKey, to.PrimaryKey) {
 		p.change(t, "primary key (%s) -> (%s)", strings.Join(from.PrimaryKey, ", "), strings.Join(to.PrimaryKey, ", "))
 	}
-	for _, i := range from.Indexes {
-		if n, ok := findIndex(to.Indexes, i.Name); !ok || !sameIndex(i, n) {
-			p.change(t, "drop %s", describeIndex(i))
-		}
+	d := dialect.DiffShapes(from, to)
+	for _, i := range d.DropIndexes {
+		p.change(t, "drop %s", describeIndex(i))
 	}
-	for _, i := range to.Indexes {
-		if o, ok := findIndex(from.Indexes, i.Name); !ok || !sameIndex(i, o) {
-			p.change(t, "add %s", describeIndex(i))
-		}
+	for _, i := range d.AddIndexes {
+		p.change(t, "add %s", describeIndex(i))
 	}
-	for _, f := range from.ForeignKeys {
-		if n, ok := findFK(to.ForeignKeys, f.Name); !ok || !sameFK(f, n) {
-			p.change(t, "drop %s", describeFK(f))
-		}
+	for _, f := range d.DropForeignKeys {
+		p.change(t, "drop %s", describeFK(f))
 	}
-	for _, f := range to.ForeignKeys {
-		if o, ok := findFK(from.ForeignKeys, f.Name); !ok || !sameFK(f, o) {
-			p.change(t, "add %s", describeFK(f))
-		}
+	for _, f := range d.AddForeignKeys {
+		p.change(t, "add %s", describeFK(f))
 	}
-	for _, c := range from.Checks {
-		if !slices.Contains(to.Checks, c) {
-			p.change(t, "drop check %s (%s)", c.Name, c.Expr)
-		}
+	for _, c := range d.DropChecks {
+		p.change(t, "drop check %s (%s)", c.Name, c.Expr)
 	}
-	for _, c := range to.Checks {
-		if !slices.Contains(from.Checks, c) {
-			p.change(t, "add check %s (%s)", c.Name, c.Expr)
-		}
+	for _, c := range d.AddChecks {
+		p.change(t, "add check %s (%s)", c.Name, c.Expr)
 	}
 	return a
 }
@@ -281,36 +270,6 @@ func find(tables []dialect.Table, name string) (dialect.Table, bool) {
 	return dialect.Table{}, false
 }
 
-// sameTable compares two shapes as the drift check does: column order
-// aside, and indexes, keys and checks by name.
-func sameTable(a, b dialect.Table) bool {
-	if len(a.Columns) != len(b.Columns) || !slices.Equal(a.PrimaryKey, b.PrimaryKey) ||
-		len(a.Indexes) != len(b.Indexes) || len(a.ForeignKeys) != len(b.ForeignKeys) || len(a.Checks) != len(b.Checks) {
-		return false
-	}
-	for _, c := range a.Columns {
-		if o, ok := b.Column(c.Name); !ok || o != c {
-			return false
-		}
-	}
-	for _, i := range a.Indexes {
-		if o, ok := findIndex(b.Indexes, i.Name); !ok || !sameIndex(i, o) {
-			return false
-		}
-	}
-	for _, f := range a.ForeignKeys {
-		if o, ok := findFK(b.ForeignKeys, f.Name); !ok || !sameFK(f, o) {
-			return false
-		}
-	}
-	for _, c := range a.Checks {
-		if !slices.Contains(b.Checks, c) {
-			return false
-		}
-	}
-	return true
-}
-
 // sameColumns reports equal column names and types: what makes a dropped
 // and a created table look like a rename.
 func sameColumns(a, b dialect.Table) bool {
@@ -323,33 +282,6 @@ func sameColumns(a, b dialect.Table) bool {
 		}
 	}
 	return true
-}
-
-func findIndex(idx []dialect.Index, name string) (dialect.Index, bool) {
-	for _, i := range idx {
-		if i.Name == name {
-			return i, true
-		}
-	}
-	return dialect.Index{}, false
-}
-
-func findFK(fks []dialect.ForeignKey, name string) (dialect.ForeignKey, bool) {
-	for _, f := range fks {
-		if f.Name == name {
-			return f, true
-		}
-	}
-	return dialect.ForeignKey{}, false
-}
-
-func sameIndex(a, b dialect.Index) bool {
-	return a.Unique == b.Unique && slices.Equal(a.Columns, b.Columns)
-}
-
-func sameFK(a, b dialect.ForeignKey) bool {
-	return a.RefTable == b.RefTable && a.OnDelete == b.OnDelete &&
-		slices.Equal(a.Columns, b.Columns) && slices.Equal(a.RefColumns, b.RefColumns)
 }
 
 func describeColumn(c dialect.Column) string {
