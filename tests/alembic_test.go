@@ -89,7 +89,8 @@ func unadoptedMessage(d *db.Database, rev string) string {
 }
 
 // TestAdoptEveryRevision: a database Alembic left at any revision of the
-// chain is refused by up and down, adopted by adopt, and from then on
+// chain is refused by up and down, refused by adopt while its schema has a
+// column the chain's has not, adopted once it matches, and from then on
 // alembic_version follows every up, down and stamp.
 func TestAdoptEveryRevision(t *testing.T) {
 	ids := chainIDs(t)
@@ -135,6 +136,17 @@ func TestAdoptEveryRevision(t *testing.T) {
 				if st.Current != "" || st.Alembic == nil || *st.Alembic != rev {
 					t.Fatalf("status before adopt: current %q alembic %v, want none and %s", st.Current, st.Alembic, rev)
 				}
+
+				// The same revision with a schema that is not the chain's
+				// is refused, recording nothing.
+				m.Exec("ALTER TABLE " + m.Q("user") + " ADD COLUMN " + m.Q("extra_col") + " text")
+				if rep, err := m.Runner.Adopt(ctx); !errors.Is(err, db.ErrSchemaMismatch) || len(rep.Differences) != 1 || rep.Differences[0].Object != "column extra_col" {
+					t.Fatalf("adopt with an extra column: err = %v, differences %v, want ErrSchemaMismatch naming user.extra_col", err, rep.Differences)
+				}
+				if m.G.Migrator().HasTable(db.MigrationsTable) {
+					t.Fatalf("a refused adopt created %s", db.MigrationsTable)
+				}
+				m.Exec("ALTER TABLE " + m.Q("user") + " DROP COLUMN " + m.Q("extra_col"))
 
 				rep, err := m.Runner.Adopt(ctx)
 				if err != nil {
