@@ -117,6 +117,77 @@ func (Bookmark) TableName() string { return "bookmark" }`)
 	})
 }
 
+// The loop again on top of a generated step: the drops. A second `schema
+// new` in the same copy revises the first generated step and takes back
+// what the models no longer have: a table added by the first step and one
+// of Open WebUI's, an index, a foreign key and a unique index.
+func TestNewGeneratesDrops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("copies and builds the module")
+	}
+	mod := copyModule(t)
+	editStruct(t, mod, "models/workspace.go", "type Note struct {",
+		"\tUser     *User   `gorm:\"foreignKey:UserID;references:ID;constraint:fk_note_user_id,OnDelete:CASCADE\" json:\"-\"`\n")
+	edit(t, mod, "models/user.go",
+		"Email *string `gorm:\"size:255\" json:\"email\"`\n\t// Password", "Email *string `gorm:\"size:255;uniqueIndex:uq_auth_email\" json:\"email\"`\n\t// Password")
+	out := goCmd(t, mod, "run", "./cmd/schema", "new", "add_keys")
+	_, rest, _ := strings.Cut(out, "revision ")
+	first, _, _ := strings.Cut(rest, " ")
+	if len(first) != 12 {
+		t.Fatalf("cannot read the first step's revision from:\n%s", out)
+	}
+
+	// Now take them back, and drop memory and chat's user index too.
+	edit(t, mod, "models/workspace.go",
+		"\tUser     *User   `gorm:\"foreignKey:UserID;references:ID;constraint:fk_note_user_id,OnDelete:CASCADE\" json:\"-\"`\n", "")
+	edit(t, mod, "models/user.go", "size:255;uniqueIndex:uq_auth_email", "size:255")
+	edit(t, mod, "models/doc.go", "&Tool{}, &Function{}, &Model{}, &Prompt{}, &Memory{},", "&Tool{}, &Function{}, &Model{}, &Prompt{},")
+	edit(t, mod, "models/chat.go", "UserID    *string        `gorm:\"size:255;index:idx_chat_user_id\"", "UserID    *string        `gorm:\"size:255\"")
+	out = goCmd(t, mod, "run", "./cmd/schema", "new", "drop_things")
+	for _, want := range []string{
+		"revises " + first,
+		"drop table memory (the down creates it again, empty)",
+		"note: drop foreign key fk_note_user_id",
+		"auth: drop unique index uq_auth_email (email)",
+		"chat: drop index idx_chat_user_id (user_id)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("schema new's output does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "TODO") {
+		t.Fatalf("drops produced TODOs:\n%s", out)
+	}
+	bin := buildCopy(t, mod)
+
+	testdb.Each(t, func(t *testing.T, name string) {
+		url := testdb.URL(t, name)
+		requireRun(t, bin, 0, "chain at head vs models: no differences", "--database-url", url, "verify")
+		requireRun(t, bin, 0, "", "--database-url", url, "up", "--to", first)
+		g := openRows(t, url)
+		seedForNew(t, g)
+		if err := g.Exec(quoted(t, g, `INSERT INTO "memory" ("id", "user_id", "created_at", "updated_at") VALUES ('mem1', 'u1', 1, 1)`)).Error; err != nil {
+			t.Fatal(err)
+		}
+		before := takeSnapshot(t, g)
+
+		requireRun(t, bin, 0, "", "--database-url", url, "up")
+		requireRun(t, bin, 0, "live database vs models: no differences", "--database-url", url, "verify")
+		requireValues(t, g, "after up", map[string]string{
+			`SELECT "email" FROM "auth"`:  "a@example.com",
+			`SELECT count(*) FROM "chat"`: "1",
+		})
+		requireRun(t, bin, 0, "", "--database-url", url, "down")
+		if diffs := snapshot.Compare(before, takeSnapshot(t, g), "before up", "after down"); len(diffs) > 0 {
+			t.Fatalf("the generated down does not restore the schema: %v", diffs)
+		}
+		requireValues(t, g, "after down", map[string]string{
+			`SELECT count(*) FROM "memory"`: "0", // a dropped table comes back empty
+			`SELECT count(*) FROM "note"`:   "1",
+		})
+	})
+}
+
 // A change that only looks like drop plus add is written as a TODO that
 // fails the step, and so the drift check, until a person decides.
 func TestNewRenameLookingChangeFailsLoudly(t *testing.T) {
@@ -198,9 +269,7 @@ func buildCopy(t *testing.T, mod string) string {
 	t.Helper()
 	goCmd(t, mod, "build", "./...")
 	goCmd(t, mod, "vet", "./migrations/")
-	bin := filepath.Join(mod, "schema-bin")
-	goCmd(t, mod, "build", "-o", bin, "./cmd/schema")
-	return bin
+	return buildSchemaIn(t, mod)
 }
 
 // requireRun runs the copy's binary, requires the exit code and, for
