@@ -137,12 +137,14 @@ func TestNewGeneratesDrops(t *testing.T) {
 		t.Fatalf("cannot read the first step's revision from:\n%s", out)
 	}
 
-	// Now take them back, and drop memory and chat's user index too.
+	// Now take them back, and drop memory and two of chat's indexes too.
 	edit(t, mod, "models/workspace.go",
 		"\tUser     *User   `gorm:\"foreignKey:UserID;references:ID;constraint:fk_note_user_id,OnDelete:CASCADE\" json:\"-\"`\n", "")
 	edit(t, mod, "models/user.go", "size:255;uniqueIndex:uq_auth_email", "size:255")
 	edit(t, mod, "models/doc.go", "&Tool{}, &Function{}, &Model{}, &Prompt{}, &Memory{},", "&Tool{}, &Function{}, &Model{}, &Prompt{},")
 	edit(t, mod, "models/chat.go", "UserID    *string        `gorm:\"size:255;index:idx_chat_user_id\"", "UserID    *string        `gorm:\"size:255\"")
+	// The only index under fk_chat_folder_id (InnoDB keeps one of its own).
+	edit(t, mod, "models/chat.go", "FolderID  *string        `gorm:\"size:255;index:idx_chat_folder_id\"", "FolderID  *string        `gorm:\"size:255\"")
 	out = goCmd(t, mod, "run", "./cmd/schema", "new", "drop_things")
 	for _, want := range []string{
 		"revises " + first,
@@ -150,6 +152,7 @@ func TestNewGeneratesDrops(t *testing.T) {
 		"note: drop foreign key fk_note_user_id",
 		"auth: drop unique index uq_auth_email (email)",
 		"chat: drop index idx_chat_user_id (user_id)",
+		"chat: drop index idx_chat_folder_id (folder_id)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("schema new's output does not say %q:\n%s", want, out)

@@ -171,10 +171,23 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 		}
 	}
 	for _, i := range p.dropIndexes {
-		if mg.HasIndex(to.Name, i.Name) {
-			if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(i.Name))); err != nil {
-				return err
+		if !mg.HasIndex(to.Name, i.Name) {
+			continue
+		}
+		// InnoDB keeps an index under every foreign key and refuses to drop
+		// a key's only one. The key gets the index InnoDB gives a key that
+		// has none, named after it, as a table created in the new shape
+		// (or by AutoMigrate) has; in the same statement, so the key is
+		// never without one.
+		stmt := fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(i.Name))
+		for _, f := range to.ForeignKeys {
+			if _, adding := findFK(p.addFKs, f.Name); adding || indexedFK(to, f) || !leads(i.Columns, f.Columns) || mg.HasIndex(to.Name, f.Name) {
+				continue
 			}
+			stmt += fmt.Sprintf(", ADD INDEX %s (%s)", d.Quote(f.Name), quoteList(d, f.Columns))
+		}
+		if err := m.exec(stmt); err != nil {
+			return err
 		}
 	}
 	filled := map[string]bool{}
@@ -263,12 +276,36 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 			}
 		}
 	}
+	// An index InnoDB made for a key (named after it) goes once a declared
+	// index supports the key: a table created in this shape has none.
+	for _, f := range to.ForeignKeys {
+		if _, declared := findIndex(to.Indexes, f.Name); declared || !indexedFK(to, f) || !mg.HasIndex(to.Name, f.Name) {
+			continue
+		}
+		if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(f.Name))); err != nil {
+			return err
+		}
+	}
 	for _, f := range p.addFKs {
 		if err := d.addForeignKey(m, to.Name, f); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// indexedFK reports whether t declares an index InnoDB can use for f: the
+// primary key or an index whose leading columns are f's.
+func indexedFK(t Table, f ForeignKey) bool {
+	if leads(t.PrimaryKey, f.Columns) {
+		return true
+	}
+	return slices.ContainsFunc(t.Indexes, func(i Index) bool { return leads(i.Columns, f.Columns) })
+}
+
+// leads reports whether cols begins with prefix.
+func leads(cols, prefix []string) bool {
+	return len(prefix) > 0 && len(cols) >= len(prefix) && slices.Equal(cols[:len(prefix)], prefix)
 }
 
 func tmpColumn(name string) string { return name + "__new" }

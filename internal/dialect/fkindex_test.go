@@ -1,0 +1,58 @@
+package dialect_test
+
+import (
+	"testing"
+
+	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/migtest"
+	"github.com/openwebui-go/schema/internal/snapshot"
+	"github.com/openwebui-go/schema/internal/testdb"
+	"gorm.io/gorm"
+)
+
+// TestDropIndexUnderForeignKey: dropping the only index under a foreign
+// key, and adding it back, leaves exactly what creating the table in each
+// shape leaves. InnoDB refuses to drop a key's only index, and gives a key
+// without one an index named after it; the other dialects need no index.
+func TestDropIndexUnderForeignKey(t *testing.T) {
+	indexed := rebuildChild.With(dialect.Index{Name: "idx_child_parent_id", Columns: []string{"parent_id"}})
+	bare := rebuildChild
+	testdb.Each(t, func(t *testing.T, dl string) {
+		shapeOf := func(steps ...func(m *dialect.Migrator) error) *snapshot.Snapshot {
+			t.Helper()
+			g := testdb.Open(t, dl)
+			err := g.Connection(func(conn *gorm.DB) error {
+				m, err := dialect.NewMigrator(conn)
+				if err != nil {
+					return err
+				}
+				if err := m.CreateTable(rebuildParent); err != nil {
+					return err
+				}
+				for _, step := range steps {
+					if err := step(m); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := snapshot.Take(t.Context(), g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		create := func(tb dialect.Table) func(*dialect.Migrator) error {
+			return func(m *dialect.Migrator) error { return m.CreateTable(tb) }
+		}
+		alter := func(from, to dialect.Table) func(*dialect.Migrator) error {
+			return func(m *dialect.Migrator) error { return m.AlterTable(from, to) }
+		}
+		migtest.RequireSameSchema(t, shapeOf(create(bare)), shapeOf(create(indexed), alter(indexed, bare)), "created bare", "index dropped")
+		migtest.RequireSameSchema(t, shapeOf(create(indexed)), shapeOf(create(bare), alter(bare, indexed)), "created indexed", "index added")
+		migtest.RequireSameSchema(t, shapeOf(create(indexed)), shapeOf(create(indexed), alter(indexed, bare), alter(bare, indexed)), "created indexed", "index dropped and added back")
+	})
+}
