@@ -262,14 +262,17 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 			}
 		}
 	}
-	for _, c := range p.addChecks {
+	// Every check and index of the new shape, not only the added ones: a
+	// conversion through a new column (convertColumn) loses the old
+	// column's checks and indexes, and they come back here.
+	for _, c := range to.Checks {
 		if !mg.HasConstraint(to.Name, c.Name) {
 			if err := m.exec(fmt.Sprintf("ALTER TABLE %s ADD %s", t, checkDef(d, c))); err != nil {
 				return err
 			}
 		}
 	}
-	for _, i := range p.addIndexes {
+	for _, i := range to.Indexes {
 		if !mg.HasIndex(to.Name, i.Name) {
 			if err := m.exec(createIndexSQL(d, to.Name, i, false)); err != nil {
 				return err
