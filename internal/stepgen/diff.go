@@ -34,9 +34,8 @@ type Alter struct {
 	Narrow []dialect.Column // the narrower (From) column
 	// Detach names the checks and indexes over columns that change type:
 	// the step drops them before the change and adds them back after it
-	// (the table passes through From.Without(Detach...)). PostgreSQL keeps
-	// a check parsed for the old type, and MySQL's conversion through a
-	// new column loses the checks and indexes of the old one.
+	// (the table passes through From.Without(Detach...)): PostgreSQL keeps
+	// a check parsed for the old type.
 	Detach []string
 }
 

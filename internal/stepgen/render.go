@@ -116,7 +116,7 @@ func (r *renderer) shapes(p Plan) {
 		r.f("// %s before and after this revision.\nvar %s = %s\n\n", a.To.Name, r.shapeVar(a.From, "From"), tableLiteral(a.From))
 		r.f("var %s = %s\n\n", r.shapeVar(a.To, "To"), tableLiteral(a.To))
 		if len(a.Detach) > 0 {
-			r.f("// %s without the checks and indexes over columns that change type,\n// dropped before the change and added back after it: PostgreSQL keeps\n// a check parsed for the old type, and MySQL converts through a new\n// column, which loses the old one's checks and indexes.\nvar %s = %s.Without(%s)\n\n",
+			r.f("// %s without the checks and indexes over columns that change type,\n// dropped before the change and added back after it: PostgreSQL keeps\n// a check parsed for the old type.\nvar %s = %s.Without(%s)\n\n",
 				a.To.Name, r.shapeVar(a.From, "Between"), r.shapeVar(a.From, "From"), quotedList(a.Detach))
 		}
 	}
