@@ -60,9 +60,8 @@ func (Bookmark) TableName() string { return "bookmark" }`)
 	edit(t, mod, "models/user.go", // a unique index
 		"Email *string `gorm:\"size:255\" json:\"email\"`\n\t// Password", "Email *string `gorm:\"size:255;uniqueIndex:uq_auth_email\" json:\"email\"`\n\t// Password")
 
-	out := goCmd(t, mod, "run", "./cmd/schema", "new", "evolve_models")
-	for _, want := range []string{
-		"revises " + oldHead,
+	generateStep(t, mod, "evolve_models",
+		"revises "+oldHead,
 		"create table bookmark",
 		"note: add column folder_id key",
 		"note: add index idx_note_folder_id (folder_id)",
@@ -72,41 +71,17 @@ func (Bookmark) TableName() string { return "bookmark" }`)
 		"channel: column name: not null -> nullable",
 		"tag: column color: type key -> text",
 		"auth: add unique index uq_auth_email (email)",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("schema new's output does not say %q:\n%s", want, out)
-		}
-	}
-	if strings.Contains(out, "TODO") {
-		t.Fatalf("common changes produced TODOs:\n%s", out)
-	}
-	bin := buildCopy(t, mod)
-
-	testdb.Each(t, func(t *testing.T, name string) {
-		url := testdb.URL(t, name)
-		requireRun(t, bin, 0, "chain at head vs models: no differences", "--database-url", url, "verify")
-		requireRun(t, bin, 0, "", "--database-url", url, "up", "--to", oldHead)
-		g := openRows(t, url)
-		seedForNew(t, g)
-		before := takeSnapshot(t, g)
-
-		requireRun(t, bin, 0, "", "--database-url", url, "up")
-		requireRun(t, bin, 0, "live database vs models: no differences", "--database-url", url, "verify")
-		requireValues(t, g, "after up", map[string]string{
+	)
+	requireGeneratedStep(t, buildCopy(t, mod), oldHead, nil,
+		map[string]string{
 			`SELECT count(*) FROM "note" WHERE "folder_id" IS NULL AND "user_id" = 'u1'`: "1",
 			`SELECT "rating" FROM "feedback"`:                                            "-1",
 			`SELECT "color" FROM "tag"`:                                                  "red",
 			`SELECT "name" FROM "channel"`:                                               "general",
 			`SELECT count(*) FROM "file"`:                                                "1",
 			`SELECT count(*) FROM "bookmark"`:                                            "0",
-		})
-
-		requireRun(t, bin, 0, "", "--database-url", url, "down")
-		after := takeSnapshot(t, g)
-		if diffs := snapshot.Compare(before, after, "before up", "after down"); len(diffs) > 0 {
-			t.Fatalf("the generated down does not restore the schema: %v", diffs)
-		}
-		requireValues(t, g, "after down", map[string]string{
+		},
+		map[string]string{
 			`SELECT count(*) FROM "note"`:     "1",
 			`SELECT "rating" FROM "feedback"`: "-1",
 			`SELECT "color" FROM "tag"`:       "red",
@@ -114,7 +89,6 @@ func (Bookmark) TableName() string { return "bookmark" }`)
 			`SELECT "email" FROM "auth"`:      "a@example.com",
 			`SELECT "error" FROM "file"`:      "<nil>", // dropped values are not restored
 		})
-	})
 }
 
 // The loop again on top of a generated step: the drops. A second `schema
@@ -130,7 +104,7 @@ func TestNewGeneratesDrops(t *testing.T) {
 		"\tUser     *User   `gorm:\"foreignKey:UserID;references:ID;constraint:fk_note_user_id,OnDelete:CASCADE\" json:\"-\"`\n")
 	edit(t, mod, "models/user.go",
 		"Email *string `gorm:\"size:255\" json:\"email\"`\n\t// Password", "Email *string `gorm:\"size:255;uniqueIndex:uq_auth_email\" json:\"email\"`\n\t// Password")
-	out := goCmd(t, mod, "run", "./cmd/schema", "new", "add_keys")
+	out := generateStep(t, mod, "add_keys")
 	_, rest, _ := strings.Cut(out, "revision ")
 	first, _, _ := strings.Cut(rest, " ")
 	if len(first) != 12 {
@@ -145,49 +119,69 @@ func TestNewGeneratesDrops(t *testing.T) {
 	edit(t, mod, "models/chat.go", "UserID    *string        `gorm:\"size:255;index:idx_chat_user_id\"", "UserID    *string        `gorm:\"size:255\"")
 	// The only index under fk_chat_folder_id (InnoDB keeps one of its own).
 	edit(t, mod, "models/chat.go", "FolderID  *string        `gorm:\"size:255;index:idx_chat_folder_id\"", "FolderID  *string        `gorm:\"size:255\"")
-	out = goCmd(t, mod, "run", "./cmd/schema", "new", "drop_things")
-	for _, want := range []string{
-		"revises " + first,
+	generateStep(t, mod, "drop_things",
+		"revises "+first,
 		"drop table memory (the down creates it again, empty)",
 		"note: drop foreign key fk_note_user_id",
 		"auth: drop unique index uq_auth_email (email)",
 		"chat: drop index idx_chat_user_id (user_id)",
 		"chat: drop index idx_chat_folder_id (folder_id)",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("schema new's output does not say %q:\n%s", want, out)
+	)
+	requireGeneratedStep(t, buildCopy(t, mod), first,
+		[]string{`INSERT INTO "memory" ("id", "user_id", "created_at", "updated_at") VALUES ('mem1', 'u1', 1, 1)`},
+		map[string]string{
+			`SELECT "email" FROM "auth"`:  "a@example.com",
+			`SELECT count(*) FROM "chat"`: "1",
+		},
+		map[string]string{
+			`SELECT count(*) FROM "memory"`: "0", // a dropped table comes back empty
+			`SELECT count(*) FROM "note"`:   "1",
+		})
+}
+
+// generateStep runs `schema new name` in the module copy and requires its
+// output to list each of want and no TODO; it returns the output.
+func generateStep(t *testing.T, mod, name string, want ...string) string {
+	t.Helper()
+	out := goCmd(t, mod, "run", "./cmd/schema", "new", name)
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("schema new's output does not say %q:\n%s", w, out)
 		}
 	}
 	if strings.Contains(out, "TODO") {
-		t.Fatalf("drops produced TODOs:\n%s", out)
+		t.Fatalf("schema new wrote TODOs:\n%s", out)
 	}
-	bin := buildCopy(t, mod)
+	return out
+}
 
+// requireGeneratedStep proves the copy's new head step on every dialect:
+// the drift check passes; on a database at from, seeded with seedForNew
+// and seed, the up keeps the rows (afterUp) and leaves no drift, and the
+// down brings the schema back exactly (with afterDown's rows).
+func requireGeneratedStep(t *testing.T, bin, from string, seed []string, afterUp, afterDown map[string]string) {
+	t.Helper()
 	testdb.Each(t, func(t *testing.T, name string) {
 		url := testdb.URL(t, name)
 		requireRun(t, bin, 0, "chain at head vs models: no differences", "--database-url", url, "verify")
-		requireRun(t, bin, 0, "", "--database-url", url, "up", "--to", first)
+		requireRun(t, bin, 0, "", "--database-url", url, "up", "--to", from)
 		g := openRows(t, url)
 		seedForNew(t, g)
-		if err := g.Exec(quoted(t, g, `INSERT INTO "memory" ("id", "user_id", "created_at", "updated_at") VALUES ('mem1', 'u1', 1, 1)`)).Error; err != nil {
-			t.Fatal(err)
+		for _, q := range seed {
+			if err := g.Exec(quoted(t, g, q)).Error; err != nil {
+				t.Fatalf("seed: %s: %v", q, err)
+			}
 		}
 		before := takeSnapshot(t, g)
 
 		requireRun(t, bin, 0, "", "--database-url", url, "up")
 		requireRun(t, bin, 0, "live database vs models: no differences", "--database-url", url, "verify")
-		requireValues(t, g, "after up", map[string]string{
-			`SELECT "email" FROM "auth"`:  "a@example.com",
-			`SELECT count(*) FROM "chat"`: "1",
-		})
+		requireValues(t, g, "after up", afterUp)
 		requireRun(t, bin, 0, "", "--database-url", url, "down")
 		if diffs := snapshot.Compare(before, takeSnapshot(t, g), "before up", "after down"); len(diffs) > 0 {
 			t.Fatalf("the generated down does not restore the schema: %v", diffs)
 		}
-		requireValues(t, g, "after down", map[string]string{
-			`SELECT count(*) FROM "memory"`: "0", // a dropped table comes back empty
-			`SELECT count(*) FROM "note"`:   "1",
-		})
+		requireValues(t, g, "after down", afterDown)
 	})
 }
 

@@ -18,35 +18,14 @@ func TestDropIndexUnderForeignKey(t *testing.T) {
 	indexed := rebuildChild.With(dialect.Index{Name: "idx_child_parent_id", Columns: []string{"parent_id"}})
 	bare := rebuildChild
 	testdb.Each(t, func(t *testing.T, dl string) {
-		shapeOf := func(steps ...func(m *dialect.Migrator) error) *snapshot.Snapshot {
-			t.Helper()
-			g := testdb.Open(t, dl)
-			err := g.Connection(func(conn *gorm.DB) error {
-				m, err := dialect.NewMigrator(conn)
-				if err != nil {
-					return err
-				}
+		shapeOf := func(steps ...func(m *dialect.Migrator) error) *snapshot.Snapshot { return schemaAfter(t, dl, steps...) }
+		create := func(tb dialect.Table) func(*dialect.Migrator) error {
+			return func(m *dialect.Migrator) error {
 				if err := m.CreateTable(rebuildParent); err != nil {
 					return err
 				}
-				for _, step := range steps {
-					if err := step(m); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
+				return m.CreateTable(tb)
 			}
-			s, err := snapshot.Take(t.Context(), g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}
-		create := func(tb dialect.Table) func(*dialect.Migrator) error {
-			return func(m *dialect.Migrator) error { return m.CreateTable(tb) }
 		}
 		alter := func(from, to dialect.Table) func(*dialect.Migrator) error {
 			return func(m *dialect.Migrator) error { return m.AlterTable(from, to) }
@@ -71,30 +50,6 @@ func TestConvertIndexedColumn(t *testing.T) {
 	}
 	to := from.Replace(dialect.Column{Name: "n", Type: dialect.BigInt})
 	testdb.Each(t, func(t *testing.T, dl string) {
-		snap := func(steps ...func(m *dialect.Migrator) error) *snapshot.Snapshot {
-			t.Helper()
-			g := testdb.Open(t, dl)
-			err := g.Connection(func(conn *gorm.DB) error {
-				m, err := dialect.NewMigrator(conn)
-				if err != nil {
-					return err
-				}
-				for _, step := range steps {
-					if err := step(m); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := snapshot.Take(t.Context(), g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}
 		convert := func(m *dialect.Migrator) error {
 			if err := m.CreateTable(from); err != nil {
 				return err
@@ -104,6 +59,33 @@ func TestConvertIndexedColumn(t *testing.T) {
 			}
 			return m.AlterTable(from, to, dialect.Fill{Column: "n", Expr: m.Q("n")})
 		}
-		migtest.RequireSameSchema(t, snap(func(m *dialect.Migrator) error { return m.CreateTable(to) }), snap(convert), "created", "converted")
+		migtest.RequireSameSchema(t, schemaAfter(t, dl, func(m *dialect.Migrator) error { return m.CreateTable(to) }), schemaAfter(t, dl, convert), "created", "converted")
 	})
+}
+
+// schemaAfter runs steps on a new database of dialect dl and returns its
+// schema.
+func schemaAfter(t *testing.T, dl string, steps ...func(m *dialect.Migrator) error) *snapshot.Snapshot {
+	t.Helper()
+	g := testdb.Open(t, dl)
+	err := g.Connection(func(conn *gorm.DB) error {
+		m, err := dialect.NewMigrator(conn)
+		if err != nil {
+			return err
+		}
+		for _, step := range steps {
+			if err := step(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := snapshot.Take(t.Context(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
