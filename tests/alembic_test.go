@@ -12,7 +12,6 @@ import (
 	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/migtest"
 	"github.com/openwebui-go/schema/internal/testdb"
-	"github.com/openwebui-go/schema/migrations"
 	"gorm.io/gorm"
 )
 
@@ -68,19 +67,6 @@ func recordedIDs(t *testing.T, g *gorm.DB) []string {
 		t.Fatal(err)
 	}
 	slices.Sort(ids)
-	return ids
-}
-
-func chainIDs(t *testing.T) []string {
-	t.Helper()
-	chain, err := migrations.Chain()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := make([]string, len(chain))
-	for i, s := range chain {
-		ids[i] = s.ID
-	}
 	return ids
 }
 

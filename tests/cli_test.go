@@ -18,7 +18,8 @@ import (
 
 const cliHead = "e223b100ad81"
 
-func cliChainIDs(t *testing.T) []string {
+// chainIDs is the chain's revision IDs, oldest first.
+func chainIDs(t *testing.T) []string {
 	t.Helper()
 	chain, err := migrations.Chain()
 	if err != nil {
@@ -69,7 +70,7 @@ func cliReversed(s []string) []string {
 // TestCLILifecycle drives a fresh database through every command, as a
 // user would, on every dialect.
 func TestCLILifecycle(t *testing.T) {
-	ids := cliChainIDs(t)
+	ids := chainIDs(t)
 	if len(ids) != 20 || ids[19] != cliHead {
 		t.Fatalf("the chain has %d steps ending at %s; this test expects 20 ending at %s", len(ids), ids[len(ids)-1], cliHead)
 	}
@@ -185,7 +186,7 @@ func TestCLILifecycle(t *testing.T) {
 // uses sqlite:///data/webui.db under the working directory, creating it.
 func TestCLIEmbeddedDefault(t *testing.T) {
 	c := newCLI(t)
-	cliRequireSteps(t, c.ok("up"), "applied", cliChainIDs(t), "database "+db.DefaultURL+" is at "+cliHead+" (head)")
+	cliRequireSteps(t, c.ok("up"), "applied", chainIDs(t), "database "+db.DefaultURL+" is at "+cliHead+" (head)")
 	if _, err := os.Stat(filepath.Join(c.dir, "data", "webui.db")); err != nil {
 		t.Fatalf("the default database was not created: %v", err)
 	}
