@@ -27,10 +27,15 @@ type VerifyReport struct {
 	LiveChecked bool         `json:"live_checked"`
 	LiveNote    string       `json:"live_note,omitempty"`
 	Live        []Difference `json:"live"`
+	// ChangedSteps are the live database's applied steps whose code was
+	// edited after they ran there (`up` refuses them).
+	ChangedSteps []ChangedStep `json:"changed_steps,omitempty"`
 }
 
 // OK reports no drift anywhere.
-func (r VerifyReport) OK() bool { return len(r.Chain) == 0 && len(r.Live) == 0 }
+func (r VerifyReport) OK() bool {
+	return len(r.Chain) == 0 && len(r.Live) == 0 && len(r.ChangedSteps) == 0
+}
 
 // Verify is the drift check. It migrates a scratch database of d's dialect
 // through the chain, AutoMigrates the models into another, and compares the
@@ -68,6 +73,13 @@ func (d *Database) Verify(ctx context.Context) (VerifyReport, error) {
 		}
 		r.LiveChecked = true
 		r.Live = live
+	}
+	// A step edited after it ran here means the schema may not be what
+	// the code says, whatever the comparison found.
+	for _, s := range st.Steps {
+		if s.Changed {
+			r.ChangedSteps = append(r.ChangedSteps, ChangedStep{ID: s.ID, Name: s.Name, Recorded: s.Checksum, Code: s.CodeChecksum})
+		}
 	}
 	return r, nil
 }

@@ -306,6 +306,14 @@ func TestCLIChangedStep(t *testing.T) {
 			t.Error(`status --json lacks the recorded "checksum"`)
 		}
 
+		r := c.run("--database-url", u, "verify")
+		r.requireExit(t, 1, "1 step applied to the live database changed since (see schema status)")
+		wantVerify := fmt.Sprintf("applied steps vs code: 1 step changed after they ran here (restore them, or accept with up --accept-changed)\n  %s update_message_table: recorded checksum 000000000000, the code's is %s\n",
+			revChanged, codeChecksum(t, revChanged)[:12])
+		if !strings.Contains(r.stdout, wantVerify) {
+			t.Errorf("verify printed:\n%s\nwant it to contain:\n%s", r.stdout, wantVerify)
+		}
+
 		out := run("up", "--accept-changed")
 		wantAccepted := fmt.Sprintf("accepted changed step %s update_message_table: recorded its new checksum %s (was 000000000000)",
 			revChanged, codeChecksum(t, revChanged)[:12])

@@ -161,6 +161,12 @@ func renderVerify(w io.Writer, database string, r db.VerifyReport) error {
 	} else {
 		renderDifferences(w, "live database vs models", r.Live)
 	}
+	if len(r.ChangedSteps) > 0 {
+		fmt.Fprintf(w, "applied steps vs code: %s changed after they ran here (restore them, or accept with up --accept-changed)\n", plural(len(r.ChangedSteps), "step"))
+		for _, c := range r.ChangedSteps {
+			fmt.Fprintf(w, "  %s %s: recorded checksum %s, the code's is %s\n", c.ID, c.Name, shortSum(c.Recorded), shortSum(c.Code))
+		}
+	}
 	return nil
 }
 
@@ -195,6 +201,9 @@ func driftError(r db.VerifyReport) error {
 		} else {
 			reasons = append(reasons, "the live database was not compared: "+r.LiveNote)
 		}
+	}
+	if n := len(r.ChangedSteps); n > 0 {
+		reasons = append(reasons, fmt.Sprintf("%s applied to the live database changed since (see schema status)", plural(n, "step")))
 	}
 	return errors.New("drift found: " + strings.Join(reasons, "; "))
 }
