@@ -213,6 +213,10 @@ func (d *Database) run(ctx context.Context, opt Options, plan func(state) ([]act
 			if keepAlembic, err = d.alembicGuard(db, chain); err != nil {
 				return nil, err
 			}
+			// Nor may a step take over tables it did not create.
+			if err := d.tableGuard(db, chain); err != nil {
+				return nil, err
+			}
 			m, err := dialect.NewMigrator(db)
 			if err != nil {
 				return nil, err

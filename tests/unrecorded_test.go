@@ -1,0 +1,226 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/migtest"
+	"github.com/openwebui-go/schema/internal/snapshot"
+	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/models"
+)
+
+const revGroupTable = "922e7a387820" // step 13
+
+// unrecordedDB is a test database with its URL, for the cases that need
+// OpenAndMigrate as a backend calls it.
+type unrecordedDB struct {
+	t   *testing.T
+	url string
+	d   *db.Database
+	dl  dialect.Dialect
+}
+
+func newUnrecordedDB(t *testing.T, dialectName string) *unrecordedDB {
+	t.Helper()
+	u := testdb.URL(t, dialectName)
+	d, err := db.Open(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	dl, err := dialect.Of(d.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &unrecordedDB{t: t, url: u, d: d, dl: dl}
+}
+
+func (u *unrecordedDB) q(ident string) string { return u.dl.Quote(ident) }
+
+func (u *unrecordedDB) exec(stmts ...string) {
+	u.t.Helper()
+	for _, s := range stmts {
+		if err := u.d.DB.Exec(s).Error; err != nil {
+			u.t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func (u *unrecordedDB) up(rev string) {
+	u.t.Helper()
+	if _, err := u.d.Up(context.Background(), rev, db.Options{}); err != nil {
+		u.t.Fatalf("up to %s: %v", rev, err)
+	}
+}
+
+// fill writes the rows a wrong run would lose: a user, and a chat where
+// the table exists.
+func (u *unrecordedDB) fill() {
+	u.t.Helper()
+	u.exec(fmt.Sprintf("INSERT INTO %s (%s, %s) VALUES ('u1', 'Ada')", u.q("user"), u.q("id"), u.q("name")))
+	if u.d.DB.Migrator().HasTable("chat") {
+		u.exec(fmt.Sprintf("INSERT INTO %s (%s, %s) VALUES ('c1', 'u1')", u.q("chat"), u.q("id"), u.q("user_id")))
+	}
+}
+
+// dbState is everything a refused command must leave as it was: the
+// schema, the rows of every table and the records.
+type dbState struct {
+	schema  *snapshot.Snapshot
+	rows    map[string]int64
+	users   []string
+	records []string // nil without the records table
+	hasRec  bool
+}
+
+func (u *unrecordedDB) state() dbState {
+	u.t.Helper()
+	s, err := snapshot.Take(context.Background(), u.d.DB)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	st := dbState{schema: s, rows: map[string]int64{}}
+	for _, tb := range s.Tables {
+		var n int64
+		if err := u.d.DB.Table(tb.Name).Count(&n).Error; err != nil {
+			u.t.Fatal(err)
+		}
+		st.rows[tb.Name] = n
+	}
+	if err := u.d.DB.Raw("SELECT " + u.q("name") + " FROM " + u.q("user") + " ORDER BY " + u.q("id")).Scan(&st.users).Error; err != nil {
+		u.t.Fatal(err)
+	}
+	st.hasRec = u.d.DB.Migrator().HasTable(db.MigrationsTable)
+	st.records = recordedIDs(u.t, u.d.DB)
+	return st
+}
+
+func (u *unrecordedDB) requireState(want dbState, when string) {
+	u.t.Helper()
+	got := u.state()
+	migtest.RequireSameSchema(u.t, want.schema, got.schema, "before", when)
+	for tb, n := range want.rows {
+		if got.rows[tb] != n {
+			u.t.Errorf("%s: table %s has %d rows, had %d", when, tb, got.rows[tb], n)
+		}
+	}
+	if !slices.Equal(got.users, want.users) {
+		u.t.Errorf("%s: users %v, were %v", when, got.users, want.users)
+	}
+	if got.hasRec != want.hasRec || !slices.Equal(got.records, want.records) {
+		u.t.Errorf("%s: records table present=%v holding %v, was present=%v holding %v", when, got.hasRec, got.records, want.hasRec, want.records)
+	}
+}
+
+// unrecordedCase is a database with tables this tool has no record of.
+type unrecordedCase struct {
+	name    string
+	prepare func(u *unrecordedDB)
+	want    string // the refusal's finding, after "database URL "
+	// adopted is the revision adopt finds (empty when none matches, and
+	// then closest is the revision it names as the nearest).
+	adopted, closest string
+}
+
+func unrecordedCases(t *testing.T) []unrecordedCase {
+	ids := chainIDs(t)
+	headID := ids[len(ids)-1]
+	dropRecords := func(u *unrecordedDB) { u.exec("DROP TABLE " + db.MigrationsTable) }
+	emptyRecords := func(u *unrecordedDB) { u.exec("DELETE FROM " + db.MigrationsTable) }
+	const all = "23 tables of this schema (auth, channel, channel_member, chat, chat_tag and 18 more)"
+	const at13 = "16 tables of this schema (auth, chat, chat_tag, file, folder and 11 more)"
+	return []unrecordedCase{
+		{"AutoMigrate", func(u *unrecordedDB) {
+			if err := u.d.DB.AutoMigrate(models.All()...); err != nil {
+				u.t.Fatal(err)
+			}
+			u.fill()
+		}, "has " + all + " but no record of this tool (schema_migrations is missing)", headID, ""},
+		{"records dropped at head", func(u *unrecordedDB) {
+			u.up("head")
+			u.fill()
+			dropRecords(u)
+		}, "has " + all + " but no record of this tool (schema_migrations is missing)", headID, ""},
+		{"records emptied at head", func(u *unrecordedDB) {
+			u.up("head")
+			u.fill()
+			emptyRecords(u)
+		}, "has " + all + " but no record of this tool (schema_migrations is empty)", headID, ""},
+		{"records dropped at step 13", func(u *unrecordedDB) {
+			u.up(revGroupTable)
+			u.fill()
+			dropRecords(u)
+		}, "has " + at13 + " but no record of this tool (schema_migrations is missing)", revGroupTable, ""},
+		{"records emptied at step 13", func(u *unrecordedDB) {
+			u.up(revGroupTable)
+			u.fill()
+			emptyRecords(u)
+		}, "has " + at13 + " but no record of this tool (schema_migrations is empty)", revGroupTable, ""},
+		{"records dropped at init", func(u *unrecordedDB) {
+			u.up(ids[0])
+			u.fill()
+			dropRecords(u)
+		}, "has 10 tables of this schema (auth, chat, file, function, memory and 5 more) but no record of this tool (schema_migrations is missing)", ids[0], ""},
+		{"hand-built", func(u *unrecordedDB) {
+			u.exec(
+				fmt.Sprintf("CREATE TABLE %s (%s varchar(255) PRIMARY KEY, %s text)", u.q("user"), u.q("id"), u.q("name")),
+				fmt.Sprintf("CREATE TABLE %s (%s varchar(255) PRIMARY KEY, %s text)", u.q("note"), u.q("id"), u.q("title")),
+			)
+			u.fill()
+		}, "has 2 tables of this schema (note, user) but no record of this tool (schema_migrations is missing)", "", "base"},
+		{"later table at step 4", func(u *unrecordedDB) {
+			u.up(revFolderTable)
+			u.fill()
+			u.exec(fmt.Sprintf("CREATE TABLE %s (%s varchar(255) PRIMARY KEY, %s text)", u.q("note"), u.q("id"), u.q("title")))
+		}, "is recorded at " + revFolderTable + ", but 1 table that only later steps create already exists (note)", "", revFolderTable},
+	}
+}
+
+// TestUnrecordedTablesRefused: up, down and OpenAndMigrate refuse a
+// database with tables of this schema that no applied step created,
+// naming them and pointing to adopt, and change nothing: not the schema,
+// not a row, not the records.
+func TestUnrecordedTablesRefused(t *testing.T) {
+	ctx := context.Background()
+	testdb.Each(t, func(t *testing.T, dialectName string) {
+		for _, c := range unrecordedCases(t) {
+			t.Run(c.name, func(t *testing.T) {
+				u := newUnrecordedDB(t, dialectName)
+				c.prepare(u)
+				before := u.state()
+				want := "database " + u.d.String() + " " + c.want
+				runs := []struct {
+					name string
+					run  func() error
+				}{
+					{"up", func() error { _, err := u.d.Up(ctx, "", db.Options{}); return err }},
+					{"up --to head", func() error { _, err := u.d.Up(ctx, "head", db.Options{}); return err }},
+					{"down", func() error { _, err := u.d.Down(ctx, db.DownRequest{}, db.Options{}); return err }},
+					{"down --all", func() error { _, err := u.d.Down(ctx, db.DownRequest{All: true}, db.Options{}); return err }},
+					{"OpenAndMigrate", func() error {
+						g, err := db.OpenAndMigrate(ctx, u.url)
+						if err == nil {
+							if sqlDB, err := g.DB(); err == nil {
+								sqlDB.Close()
+							}
+						}
+						return err
+					}},
+				}
+				for _, r := range runs {
+					err := r.run()
+					if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), `nothing was changed; run "schema adopt"`) {
+						t.Errorf("%s: err = %v\nwant one starting %q and pointing to adopt", r.name, err, want)
+					}
+					u.requireState(before, "after a refused "+r.name)
+				}
+			})
+		}
+	})
+}
