@@ -98,10 +98,8 @@ func (d *Database) tableGuard(db *gorm.DB, chain []migrations.Step) error {
 // leaves it). This cannot tell those leftovers from the same tables made
 // by hand; a "step started" marker written before the step runs will.
 func (d *Database) unrecordedTables(db *gorm.DB, chain []migrations.Step, st state) (*UnrecordedTablesError, error) {
-	live, err := schemaTables(db)
-	if err != nil || len(live) == 0 {
-		// An empty database needs no chain tables: this also keeps the
-		// run that computes them (on an empty database) from needing them.
+	ours, err := d.chainTablesIn(db, chain)
+	if err != nil || len(ours) == 0 {
 		return nil, err
 	}
 	byRev, err := tablesByRevision(chain)
@@ -113,19 +111,7 @@ func (d *Database) unrecordedTables(db *gorm.DB, chain []migrations.Step, st sta
 	if d.target.Dialect.RunMode() == dialect.NoTransactions && st.applied < len(chain) && recordsExist {
 		allowed = byRev[st.applied+1]
 	}
-	var known []string
-	for _, ts := range byRev {
-		known = append(known, ts...)
-	}
-	var ours, found []string
-	for _, t := range live {
-		if containsFold(known, t) {
-			ours = append(ours, t)
-			if !containsFold(allowed, t) {
-				found = append(found, t)
-			}
-		}
-	}
+	found := slices.DeleteFunc(slices.Clone(ours), func(t string) bool { return containsFold(allowed, t) })
 	if len(found) == 0 {
 		return nil, nil
 	}
@@ -139,6 +125,26 @@ func (d *Database) unrecordedTables(db *gorm.DB, chain []migrations.Step, st sta
 	}
 	slices.Sort(e.Tables)
 	return e, nil
+}
+
+// chainTablesIn lists the tables of db that the chain creates at some
+// revision.
+func (d *Database) chainTablesIn(db *gorm.DB, chain []migrations.Step) ([]string, error) {
+	live, err := schemaTables(db)
+	if err != nil || len(live) == 0 {
+		// An empty database needs no chain tables: this also keeps the
+		// run that computes them (on an empty database) from needing them.
+		return nil, err
+	}
+	byRev, err := tablesByRevision(chain)
+	if err != nil {
+		return nil, err
+	}
+	var known []string
+	for _, ts := range byRev {
+		known = append(known, ts...)
+	}
+	return slices.DeleteFunc(live, func(t string) bool { return !containsFold(known, t) }), nil
 }
 
 // containsFold: SQLite compares table names without case, so "User" is
