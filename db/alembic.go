@@ -40,7 +40,7 @@ type AdoptReport struct {
 	// which Differences compare it with.
 	Revision string `json:"revision"`
 	// Matches lists the revisions the schema matches when there are
-	// several (their steps change only data); adopt then records none.
+	// several (they look the same on the dialect); adopt records none.
 	Matches []string `json:"matches,omitempty"`
 	// Adopted says whether the steps up to Revision are now recorded.
 	Adopted bool `json:"adopted"`

@@ -17,7 +17,7 @@ import (
 // ErrUnrecordedTables means the database has tables of this schema that
 // its records do not account for: a database this tool has no record of
 // (records table dropped or emptied, a schema made by AutoMigrate or by
-// hand), or tables that only a step after the recorded revision creates.
+// hand), or tables the chain does not have at the recorded revision.
 // Steps create tables with IF NOT EXISTS, so running them would take those
 // tables over as their own, record steps that never ran, and a later down
 // would drop the tables with their rows. The error is an
@@ -42,8 +42,12 @@ func (e *UnrecordedTablesError) Error() string {
 		return fmt.Sprintf(`database %s has %s of this schema (%s) but no record of this tool (%s is %s): its steps would run over them as if it were empty and a later down would drop them with their rows, so nothing was changed; run "schema adopt", which compares the schema with the chain at every revision and records the one it matches`,
 			e.Database, countTables(len(e.Tables)), sampleTables(e.Tables), MigrationsTable, e.Records)
 	}
-	return fmt.Sprintf(`database %s is recorded at %s, but %s that only later steps create already %s (%s): a pending step would take them over as its own and rolling it back would drop them with their rows, so nothing was changed; run "schema adopt" to see which revision the schema matches, and move the tables out of the way if they are not this schema's`,
-		e.Database, e.Recorded, countTables(len(e.Tables)), map[bool]string{true: "exists", false: "exist"}[len(e.Tables) == 1], sampleTables(e.Tables))
+	verb := "exist"
+	if len(e.Tables) == 1 {
+		verb = "exists"
+	}
+	return fmt.Sprintf(`database %s is recorded at %s, but %s that the chain does not have at that revision %s (%s): the step that creates them (a later step, or the down of one that dropped them) would take them over as its own and undoing it would drop them with their rows, so nothing was changed; run "schema adopt" to see which revision the schema matches, and move the tables out of the way if they are not this schema's`,
+		e.Database, e.Recorded, countTables(len(e.Tables)), verb, sampleTables(e.Tables))
 }
 
 // Summary is the error's finding in a few words, for status.
@@ -51,7 +55,7 @@ func (e *UnrecordedTablesError) Summary() string {
 	if e.Recorded == "" {
 		return fmt.Sprintf("%s of this schema (%s), not recorded by this tool", countTables(len(e.Tables)), sampleTables(e.Tables))
 	}
-	return fmt.Sprintf("%s of steps after %s (%s)", countTables(len(e.Tables)), e.Recorded, sampleTables(e.Tables))
+	return fmt.Sprintf("%s the chain does not have at %s (%s)", countTables(len(e.Tables)), e.Recorded, sampleTables(e.Tables))
 }
 
 func countTables(n int) string {
@@ -89,14 +93,18 @@ func (d *Database) tableGuard(db *gorm.DB, chain []migrations.Step) error {
 
 // unrecordedTables finds the tables tableGuard refuses, nil if none.
 //
-// Which tables a pending step may find already there: none on PostgreSQL
-// and SQLite, where a step is all or nothing. On MySQL/MariaDB DDL commits
-// on its own, so a crash inside the first pending step can leave that
-// step's own tables, and the re-run must be allowed to finish it: there
-// the tables of the first pending step are accepted, provided the records
-// table exists (a run creates it before any step, so a crashed run always
-// leaves it). This cannot tell those leftovers from the same tables made
-// by hand; a "step started" marker written before the step runs will.
+// A database recorded at r may have exactly the chain's tables at r: a
+// table of another revision would be taken over by the step that creates
+// it, up (a later step) or down (the down of a step that dropped it).
+// On PostgreSQL and SQLite a step is all or nothing, so that is all. On
+// MySQL/MariaDB DDL commits on its own, so a crash inside a step can leave
+// part of its work, and the re-run must be allowed to finish it: there
+// the tables of the neighbouring revisions are accepted too (the first
+// pending step's up, the newest applied step's down), provided the
+// records table exists (a run creates it before any step, so a crashed
+// run always leaves it). This cannot tell those leftovers from the same
+// tables made by hand; a "step started" marker written before each step
+// will.
 func (d *Database) unrecordedTables(db *gorm.DB, chain []migrations.Step, st state) (*UnrecordedTablesError, error) {
 	ours, err := d.chainTablesIn(db, chain)
 	if err != nil || len(ours) == 0 {
@@ -106,12 +114,9 @@ func (d *Database) unrecordedTables(db *gorm.DB, chain []migrations.Step, st sta
 	if err != nil {
 		return nil, err
 	}
-	allowed := byRev[st.applied]
 	recordsExist := db.Migrator().HasTable(MigrationsTable)
-	if d.target.Dialect.RunMode() == dialect.NoTransactions && st.applied < len(chain) && recordsExist {
-		allowed = byRev[st.applied+1]
-	}
-	found := slices.DeleteFunc(slices.Clone(ours), func(t string) bool { return containsFold(allowed, t) })
+	partial := d.target.Dialect.RunMode() == dialect.NoTransactions && recordsExist
+	found := unaccounted(ours, byRev, st.applied, partial)
 	if len(found) == 0 {
 		return nil, nil
 	}
@@ -125,6 +130,19 @@ func (d *Database) unrecordedTables(db *gorm.DB, chain []migrations.Step, st sta
 	}
 	slices.Sort(e.Tables)
 	return e, nil
+}
+
+// unaccounted lists the tables of ours that the chain does not have at
+// revision applied (byRev as tablesByRevision gives it). With partial,
+// the tables of the neighbouring revisions pass too: a step interrupted
+// where DDL commits on its own leaves part of its work.
+func unaccounted(ours []string, byRev [][]string, applied int, partial bool) []string {
+	allowed := byRev[applied]
+	if partial {
+		lo, hi := max(applied-1, 0), min(applied+1, len(byRev)-1)
+		allowed = slices.Concat(byRev[lo : hi+1]...)
+	}
+	return slices.DeleteFunc(slices.Clone(ours), func(t string) bool { return containsFold(allowed, t) })
 }
 
 // chainTablesIn lists the tables of db that the chain creates at some

@@ -38,8 +38,8 @@ type Status struct {
 	// exists; unlike Current it is not this tool's record.
 	Alembic *string `json:"alembic,omitempty"`
 	// UnrecordedTables are tables of this schema that no applied step
-	// created: with no record at all, every one found; else those only
-	// later steps create. up and down refuse such a database; Refused is
+	// created: with no record at all, every one found; else those the
+	// chain does not have at the current revision. up and down refuse such a database; Refused is
 	// what they say (see ErrUnrecordedTables).
 	UnrecordedTables []string `json:"unrecorded_tables,omitempty"`
 	Refused          string   `json:"refused,omitempty"`

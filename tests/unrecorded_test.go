@@ -193,7 +193,7 @@ func unrecordedCases(t *testing.T) []unrecordedCase {
 			u.up(revFolderTable)
 			u.fill()
 			u.exec(fmt.Sprintf("CREATE TABLE %s (%s varchar(255) PRIMARY KEY, %s text)", u.q("note"), u.q("id"), u.q("title")))
-		}, "is recorded at " + revFolderTable + ", but 1 table that only later steps create already exists (note)", "", revFolderTable},
+		}, "is recorded at " + revFolderTable + ", but 1 table that the chain does not have at that revision exists (note)", "", revFolderTable},
 	}
 }
 
