@@ -24,8 +24,8 @@ import (
 // clean-up under test happens on the way out of a process that got a
 // signal (or never happens, for SIGKILL).
 
-// buildSchemaBinary builds cmd/schema into the test's temporary folder.
-func buildSchemaBinary(t *testing.T) string {
+// buildSchemaForScratchTests builds cmd/schema into the test's temporary folder.
+func buildSchemaForScratchTests(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "schema")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/openwebui-go/schema/cmd/schema").CombinedOutput()
@@ -57,12 +57,12 @@ func newScratchProbe(t *testing.T, bin, dialectName string) *scratchProbe {
 		if p.admin, err = dialect.Open(target); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { closeGormDB(p.admin) })
+		t.Cleanup(func() { closeScratchTestDB(p.admin) })
 	}
 	return p
 }
 
-func closeGormDB(g *gorm.DB) {
+func closeScratchTestDB(g *gorm.DB) {
 	if sqlDB, err := g.DB(); err == nil {
 		sqlDB.Close()
 	}
@@ -146,7 +146,7 @@ func (p *scratchProbe) waitForScratch(cmd *exec.Cmd, done <-chan error) string {
 	return ""
 }
 
-func waitDone(cmd *exec.Cmd) <-chan error {
+func waitScratchTestExit(cmd *exec.Cmd) <-chan error {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	return done
@@ -159,7 +159,7 @@ func TestInterruptedRunLeavesNoScratch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the schema binary many times")
 	}
-	bin := buildSchemaBinary(t)
+	bin := buildSchemaForScratchTests(t)
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		p := newScratchProbe(t, bin, dialectName)
 		u := testdb.URL(t, dialectName)
@@ -168,7 +168,7 @@ func TestInterruptedRunLeavesNoScratch(t *testing.T) {
 			for i, delay := range []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond, 400 * time.Millisecond} {
 				sig := []os.Signal{os.Interrupt, syscall.SIGTERM}[i%2]
 				cmd, stderr := p.startSchema(append([]string{"--database-url", u}, args...)...)
-				done := waitDone(cmd)
+				done := waitScratchTestExit(cmd)
 				p.waitForScratch(cmd, done)
 				time.Sleep(delay)
 				if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
@@ -199,12 +199,12 @@ func TestKilledRunScratchRemovedByNextRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the schema binary")
 	}
-	bin := buildSchemaBinary(t)
+	bin := buildSchemaForScratchTests(t)
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		p := newScratchProbe(t, bin, dialectName)
 		u := testdb.URL(t, dialectName)
 		cmd, _ := p.startSchema("--database-url", u, "verify")
-		done := waitDone(cmd)
+		done := waitScratchTestExit(cmd)
 		p.waitForScratch(cmd, done)
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
@@ -263,7 +263,7 @@ func waitUnused(t *testing.T, admin *gorm.DB, names []string) {
 	}
 }
 
-func randHex(t *testing.T, n int) string {
+func scratchTestHex(t *testing.T, n int) string {
 	t.Helper()
 	b := make([]byte, (n+1)/2)
 	if _, err := rand.Read(b); err != nil {
@@ -280,19 +280,19 @@ func TestStaleScratchOnlyOurs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the schema binary")
 	}
-	bin := buildSchemaBinary(t)
+	bin := buildSchemaForScratchTests(t)
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		p := newScratchProbe(t, bin, dialectName)
 		u := testdb.URL(t, dialectName)
-		r := randHex(t, 8)
+		r := scratchTestHex(t, 8)
 		old := "schema_scratch_1000000000_"
 		stale := old + "1_" + r
 		inUse := old + "2_" + r
 		young := fmt.Sprintf("schema_scratch_%d_1_%s", time.Now().Unix(), r)
 		keep := []string{
 			young,
-			"schema_scratch_" + randHex(t, 12), // made before names had a time
-			"schemabench_1000000000_1_" + r,    // another prefix
+			"schema_scratch_" + scratchTestHex(t, 12), // made before names had a time
+			"schemabench_1000000000_1_" + r,           // another prefix
 			"x_schema_scratch_1000000000_1_" + r,
 			old + "1_" + r + "0",
 			old + "1_" + r + "_copy",
@@ -310,8 +310,8 @@ func TestStaleScratchOnlyOurs(t *testing.T) {
 			stale = fmt.Sprintf("%s%d_%s", old, gone, r)
 			inUse = fmt.Sprintf("%s%d_%s", old, os.Getpid(), r) // its maker still runs
 			youngDead := fmt.Sprintf("schema_scratch_%d_%d_%s", time.Now().Unix(), gone, r)
-			fileNotDir := fmt.Sprintf("%s%d_%s", old, gone, randHex(t, 8))
-			link := fmt.Sprintf("%s%d_%s", old, gone, randHex(t, 8))
+			fileNotDir := fmt.Sprintf("%s%d_%s", old, gone, scratchTestHex(t, 8))
+			link := fmt.Sprintf("%s%d_%s", old, gone, scratchTestHex(t, 8))
 			keep = append(keep, youngDead, fileNotDir, link)
 			for _, name := range append([]string{stale, inUse, youngDead}, keep[:len(keep)-3]...) {
 				if err := os.Mkdir(filepath.Join(p.tmp, name), 0o700); err != nil {
@@ -346,11 +346,11 @@ func TestStaleScratchOnlyOurs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer closeGormDB(session)
+			defer closeScratchTestDB(session)
 		}
 
 		cmd, stderr := p.startSchema("--database-url", u, "verify")
-		if err := <-waitDone(cmd); err != nil {
+		if err := <-waitScratchTestExit(cmd); err != nil {
 			t.Fatalf("verify: %v\n%s", err, stderr)
 		}
 		if p.exists(stale) {

@@ -29,7 +29,7 @@ func TestCLIPostgresSchema(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer closeDB(admin)
+			defer closePGSchemaTestDB(admin)
 			for _, s := range []string{
 				`CREATE SCHEMA app`,
 				`CREATE TABLE public.chat (id integer PRIMARY KEY, note text)`,
@@ -115,7 +115,7 @@ func TestCLIPostgresSchema(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer closeDB(g)
+			defer closePGSchemaTestDB(g)
 			alembicize(t, g, rev)
 			if out := ok("status"); !strings.Contains(out, "alembic_version  "+rev+", not recorded by this tool") {
 				t.Errorf("status on the Alembic database:\n%s", out)
@@ -139,7 +139,7 @@ func TestCLIPostgresSchema(t *testing.T) {
 	}
 }
 
-func closeDB(g *gorm.DB) {
+func closePGSchemaTestDB(g *gorm.DB) {
 	if sqlDB, err := g.DB(); err == nil {
 		sqlDB.Close()
 	}

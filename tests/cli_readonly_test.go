@@ -57,7 +57,7 @@ func newUnprivileged(t *testing.T) *unprivileged {
 	})
 	u.base = base
 	u.bin = filepath.Join(base, "schema")
-	copyFile(t, buildSchema(t), u.bin, 0o755)
+	copyFileWithMode(t, buildSchema(t), u.bin, 0o755)
 	if err := os.Mkdir(filepath.Join(base, "tmp"), 0o777); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func newUnprivileged(t *testing.T) *unprivileged {
 	return u
 }
 
-func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+func copyFileWithMode(t *testing.T, from, to string, mode os.FileMode) {
 	t.Helper()
 	in, err := os.Open(from)
 	if err != nil {
@@ -278,8 +278,8 @@ func TestCLIReadOnlySQLite(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := filepath.Join(dir, "webui.db")
-		copyFile(t, src, path, 0o644)
-		copyFile(t, src+"-wal", path+"-wal", 0o644)
+		copyFileWithMode(t, src, path, 0o644)
+		copyFileWithMode(t, src+"-wal", path+"-wal", 0o644)
 		if err := os.Chmod(dir, 0o555); err != nil {
 			t.Fatal(err)
 		}
