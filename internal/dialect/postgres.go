@@ -62,6 +62,12 @@ func (d postgresDialect) TimeToEpoch(col string) string {
 	return "floor(extract(epoch from " + d.Quote(col) + "))::bigint"
 }
 
+// pgTableOID is the oid of the table whose quoted name is the parameter, in
+// the current schema (the one a URL's search_path selects, where the
+// chain's tables live): to_regclass alone would take a table of that name
+// from any schema of the search_path when the current one lacks it.
+const pgTableOID = `to_regclass(quote_ident(current_schema()) || '.' || ?)`
+
 func (d postgresDialect) Lock(ctx context.Context, conn *gorm.DB, name string) (func() error, error) {
 	h := fnv.New64a()
 	h.Write([]byte(name))
@@ -156,7 +162,7 @@ func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) e
 	}
 	if p.pkChanged {
 		var name string
-		if err := m.Scan(`SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(?) AND contype = 'p'`,
+		if err := m.Scan(`SELECT conname FROM pg_constraint WHERE conrelid = `+pgTableOID+` AND contype = 'p'`,
 			[]any{t}, &name); err != nil && len(from.PrimaryKey) > 0 {
 			return fmt.Errorf("find primary key: %w", err)
 		}

@@ -64,7 +64,10 @@ func (d sqliteDialect) TimeToEpoch(col string) string {
 	return fmt.Sprintf("CAST(strftime('%%s', %s) AS INTEGER)", d.Quote(col))
 }
 
-func (sqliteDialect) Lock(context.Context, *gorm.DB, string) (func() error, error) {
+func (sqliteDialect) Lock(_ context.Context, conn *gorm.DB, _ string) (func() error, error) {
+	if err := refuseReadOnly(conn); err != nil {
+		return nil, err
+	}
 	return func() error { return nil }, nil
 }
 

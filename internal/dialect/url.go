@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -258,16 +256,14 @@ func Open(t Target) (*gorm.DB, error) {
 		return nil, errors.New("no database target")
 	}
 	var dialector gorm.Dialector
+	var readOnly *ReadOnlyError
 	switch t.Dialect.(type) {
 	case sqliteDialect:
-		if !t.InMemory() {
-			if dir := filepath.Dir(t.Database); dir != "." {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					return nil, fmt.Errorf("create the folder for %s: %w", t, err)
-				}
-			}
+		dsn, ro, err := sqliteDSN(t)
+		if err != nil {
+			return nil, err
 		}
-		dialector = sqlite.Open(t.dsn)
+		dialector, readOnly = sqlite.Open(dsn), ro
 	case postgresDialect:
 		cfg, err := pgx.ParseConfig(t.dsn)
 		if err != nil {
@@ -319,6 +315,12 @@ func Open(t Target) (*gorm.DB, error) {
 	if err := sqlDB.Ping(); err != nil {
 		sqlDB.Close()
 		return nil, t.scrub(fmt.Errorf("cannot connect to %s: %w", t, err))
+	}
+	if readOnly != nil {
+		if err := db.Use(readOnlyMark{readOnly}); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }
