@@ -114,14 +114,17 @@ var secretOption = regexp.MustCompile(`(?i)([?&;][a-z0-9_.]*(?:pass|pwd|secret|t
 // scrubs its errors, but a secret can also come back in an echo of the
 // command line (an unknown command, a revision or a flag value that is a
 // URL), or from code that forgot to scrub.
+//
+// The secrets known from the command line go first: the patterns after
+// them would cut a password that holds an "@" in two and leave its tail.
 func mask(s string, args []string) string {
-	s = credentials.ReplaceAllString(s, "$1:xxxxx@")
-	s = secretOption.ReplaceAllString(s, "${1}xxxxx")
 	var secrets []string
 	for _, raw := range urlsIn(args) {
 		secrets = append(secrets, dialect.SecretsIn(raw)...)
 	}
-	return dialect.MaskSecrets(s, secrets)
+	s = dialect.MaskSecrets(s, secrets)
+	s = credentials.ReplaceAllString(s, "$1:xxxxx@")
+	return secretOption.ReplaceAllString(s, "${1}xxxxx")
 }
 
 // urlsIn lists what in this run may be a database URL: DATABASE_URL, the
