@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -580,5 +581,39 @@ func TestCLIClosedStdoutIsQuiet(t *testing.T) {
 	out.Close()
 	if err := cmd.Wait(); err != nil || stderr.Len() > 0 || !strings.HasPrefix(line, "database") {
 		t.Errorf("schema status | head -1: first line %q, err %v, stderr %q", line, err, stderr.String())
+	}
+}
+
+// TestCLIBadInputServerHangsUp: a port where something accepts and hangs
+// up at once (not a database, or one that is restarting) gives the
+// driver's error on one line: no driver log lines on stderr, no secret.
+func TestCLIBadInputServerHangsUp(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conn.Close()
+		}
+	}()
+	addr := ln.Addr().String()
+	secret := url.PathEscape(hostileSecrets[0].secret)
+	for _, raw := range []string{
+		"mysql://u:" + secret + "@" + addr + "/db",
+		"mysql://u@" + addr + "/db?password=" + secret,
+		"postgres://u:" + secret + "@" + addr + "/db",
+		"postgres://u@" + addr + "/db?sslpassword=" + secret,
+	} {
+		for _, cmd := range [][]string{{"status"}, {"status", "--json"}, {"up"}, {"verify", "--json"}} {
+			r := newCLI(t).run(append([]string{"--database-url", raw}, cmd...)...)
+			requireNoLeak(t, r)
+			requireOutcome(t, r, 1, "cannot ")
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/signal"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/openwebui-go/schema/internal/dialect"
 )
 
@@ -30,6 +32,9 @@ const (
 )
 
 func main() {
+	// The MySQL driver also logs some connection errors on stderr, besides
+	// returning them: errors are one line, printed below.
+	gomysql.SetLogger(log.New(io.Discard, "", 0))
 	// A closed stdout (schema up | head) must not kill a run halfway:
 	// writes fail instead, and the run finishes or rolls back cleanly.
 	signal.Ignore(syscall.SIGPIPE)
@@ -108,7 +113,9 @@ var credentials = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):[^@
 
 // secretOption matches an option whose name says it holds a secret
 // (password=, sslpassword=, passwd=, api_token=, ...) in URL-shaped text.
-var secretOption = regexp.MustCompile(`(?i)([?&;][a-z0-9_.]*(?:pass|pwd|secret|token|key)[a-z0-9_.]*=)[^&;\s"'` + "`" + `]*`)
+// The value runs to a delimiter, or to a ":" that ends a clause
+// ("cannot open URL: reason").
+var secretOption = regexp.MustCompile(`(?i)([?&;][a-z0-9_.]*(?:pass|pwd|secret|token|key)[a-z0-9_.]*=)(?:[^&;:\s"'` + "`" + `]|:\S)*`)
 
 // mask is the last guard against printing a secret: the db package already
 // scrubs its errors, but a secret can also come back in an echo of the

@@ -562,3 +562,21 @@ func TestSecretsNeverEchoed(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskKeepsTheMessage: the last guard masks a secret option's value
+// up to where the URL ends, and no further.
+func TestMaskKeepsTheMessage(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	for in, want := range map[string]string{
+		"cannot open mysql://u@h/db?password=pw1: invalid connection":     "cannot open mysql://u@h/db?password=xxxxx: invalid connection",
+		"cannot open postgres://u@h/db?sslpassword=a:b&x=1 cannot parse":  "cannot open postgres://u@h/db?sslpassword=xxxxx&x=1 cannot parse",
+		"url `postgres://u@h/db?api_token=t0k`":                           "url `postgres://u@h/db?api_token=xxxxx`",
+		"x mysql://root:pa55word@h/db?charset=utf8mb4&passwd=p;y=2 z":     "x mysql://root:xxxxx@h/db?charset=utf8mb4&passwd=xxxxx;y=2 z",
+		"postgres://u:p@ss@h/db (given with an @ in the password) failed": "postgres://u:xxxxx@h/db (given with an @ in the password) failed",
+	} {
+		args := []string{"--database-url", "postgres://u:p@ss@h/db"}
+		if got := mask(in, args); got != want {
+			t.Errorf("mask(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -407,10 +407,11 @@ func parsePostgres(u *url.URL) (Target, error) {
 	// returns ("cached plan must not change result type"). A schema tool
 	// changes schemas under its own connections, so it uses exec mode,
 	// which still takes one round trip. The URL may choose otherwise.
+	// The option is appended to the query as written: pgx decodes a query
+	// as libpq does ("+" is a plus), so re-encoding it would change values.
 	dsn := *u
 	if q.Get("default_query_exec_mode") == "" {
-		q.Set("default_query_exec_mode", "exec")
-		dsn.RawQuery = q.Encode()
+		dsn.RawQuery = strings.TrimPrefix(dsn.RawQuery+"&default_query_exec_mode=exec", "&")
 	}
 	return Target{Dialect: postgresDialect{}, Database: db, dsn: dsn.String(), redacted: redact(u), secrets: secretsOf(u), u: u}, nil
 }

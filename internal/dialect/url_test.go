@@ -406,3 +406,37 @@ func TestParseAcceptsOddButValid(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresQueryReachesDriverAsWritten: PostgreSQL options reach pgx as
+// the user wrote them, with pgx's own decoding (a "+" is a plus, as in
+// libpq), whether or not the default exec mode is added.
+func TestPostgresQueryReachesDriverAsWritten(t *testing.T) {
+	for _, raw := range []string{
+		"postgres://u@h/db?options=-c%20search_path%3Dapp&sslmode=disable",
+		"postgres://u@h/db?options=-c%20search_path%3Dapp&default_query_exec_mode=simple_protocol",
+		"postgres://u@h/db?password=a+b%20c&application_name=x+y",
+	} {
+		t.Run(raw, func(t *testing.T) {
+			target, err := Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := pgx.ParseConfig(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := pgx.ParseConfig(target.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Password != want.Password {
+				t.Errorf("password %q, want %q", got.Password, want.Password)
+			}
+			for k, v := range want.RuntimeParams {
+				if got.RuntimeParams[k] != v {
+					t.Errorf("setting %s = %q, want %q", k, got.RuntimeParams[k], v)
+				}
+			}
+		})
+	}
+}
