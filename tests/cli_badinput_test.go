@@ -32,6 +32,7 @@ var hostileSecrets = []struct{ name, secret string }{
 	{"query characters", "Zq3 Zq3%Zq3+Zq3&Zq3=Zq3;Zq3"},
 	{"unicode", "Zq4ünïcödéZq4"},
 	{"short", "Zq5"},
+	{"ampersand", "Zq6&Zq6=Zq6"},
 }
 
 // unreachable is an address where nothing listens: commands that connect

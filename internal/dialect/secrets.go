@@ -39,6 +39,63 @@ var shownOptions = map[string]bool{
 
 func shownOption(name string) bool { return shownOptions[strings.ToLower(name)] }
 
+// otherKnownOptions are option names that hold secrets or that a user may
+// carry over from another driver: named in messages and in the shown URL
+// (with their values masked). A name that is not known is never shown:
+// a password written with an unencoded "&" in a query string splits into
+// options whose names are pieces of it.
+var otherKnownOptions = map[string]bool{
+	// Secrets.
+	"password": true, "passwd": true, "sslpassword": true, "pwd": true, "pass": true,
+	// PyMySQL, MySQLdb and the Go MySQL driver.
+	"ssl": true, "ssl_ca": true, "ssl_cert": true, "ssl_key": true, "ssl_mode": true, "ssl_disabled": true,
+	"ssl_verify_cert": true, "ssl_verify_identity": true, "ssl_check_hostname": true, "ssl_password": true,
+	"tls": true, "read_timeout": true, "write_timeout": true, "local_infile": true, "autocommit": true,
+	"init_command": true, "program_name": true, "client_flag": true, "sql_mode": true, "binary_prefix": true,
+	"compress": true, "read_default_file": true, "read_default_group": true, "auth_plugin_map": true,
+	"server_public_key": true, "db": true, "database": true, "use_unicode": true, "cursorclass": true,
+	"defer_connect": true, "named_pipe": true, "max_allowed_packet": true, "allowallfiles": true,
+	"allowcleartextpasswords": true, "allowfallbacktoplaintext": true, "allownativepasswords": true,
+	"allowoldpasswords": true, "checkconnliveness": true, "clientfoundrows": true, "columnswithalias": true,
+	"interpolateparams": true, "loc": true, "timetruncate": true, "maxallowedpacket": true,
+	"multistatements": true, "parsetime": true, "readtimeout": true, "rejectreadonly": true,
+	"serverpubkey": true, "writetimeout": true, "connectionattributes": true,
+	// SQLite drivers.
+	"mode": true, "cache": true, "vfs": true, "immutable": true, "nolock": true, "journal": true,
+	"journal_mode": true, "key": true, "cipher": true, "kdf_iter": true, "_foreign_keys": true,
+	"_busy_timeout": true, "_journal_mode": true, "_txlock": true, "_loc": true,
+}
+
+func knownOption(name string) bool {
+	n := strings.ToLower(name)
+	_, refused := postgresRefused[n]
+	return shownOptions[n] || otherKnownOptions[n] || refused
+}
+
+// secretOptions carry a password in a query string.
+var secretOptions = []string{"password", "passwd", "sslpassword", "pwd", "pass"}
+
+// carriesPassword reports a raw query string with a password option.
+func carriesPassword(rawQuery string) bool {
+	for pair := range strings.FieldsFuncSeq(rawQuery, func(r rune) bool { return r == '&' || r == ';' }) {
+		name, _, _ := strings.Cut(pair, "=")
+		if slices.Contains(secretOptions, strings.ToLower(name)) {
+			return true
+		}
+	}
+	return false
+}
+
+// optionName names an option in a message. When the query string also
+// carries a password, only a known name is shown: an unknown one may be a
+// piece of the password, split off by an unencoded "&".
+func optionName(name string, q url.Values) string {
+	if knownOption(name) || !slices.ContainsFunc(secretOptions, q.Has) {
+		return quoteName(name)
+	}
+	return `(name not shown: the query string carries a password, and an unencoded "&" in it would make a piece of it look like an option)`
+}
+
 // redact is the URL as shown: password and secret option values masked,
 // everything else as written.
 func redact(u *url.URL) string {
@@ -56,16 +113,22 @@ func maskedUser(user *url.Userinfo) *url.Userinfo {
 }
 
 // maskQuery masks the values of the options that are not shown, keeping
-// the rest of a (well-formed) query string as written.
+// the rest of a (well-formed) query string as written. When the query
+// string carries a password, an option whose name is not known is masked
+// whole (see optionName).
 func maskQuery(raw string) string {
 	if raw == "" {
 		return ""
 	}
+	hideUnknown := carriesPassword(raw)
 	pairs := strings.Split(raw, "&")
 	for i, pair := range pairs {
 		k, v, _ := strings.Cut(pair, "=")
 		name, err := url.QueryUnescape(k)
-		if v != "" && (err != nil || !shownOption(name)) {
+		switch {
+		case err != nil || hideUnknown && !knownOption(name):
+			pairs[i] = mask
+		case v != "" && !shownOption(name):
 			pairs[i] = k + "=" + mask
 		}
 	}
@@ -78,9 +141,14 @@ func secretsOf(u *url.URL) []string {
 	if p, ok := u.User.Password(); ok {
 		out = append(out, p)
 	}
+	hideUnknown := carriesPassword(u.RawQuery)
 	for _, pair := range strings.Split(u.RawQuery, "&") {
 		k, v, _ := strings.Cut(pair, "=")
-		if name, err := url.QueryUnescape(k); err != nil || !shownOption(name) {
+		name, err := url.QueryUnescape(k)
+		if err != nil || hideUnknown && !knownOption(name) {
+			out = append(out, k, name)
+		}
+		if err != nil || !shownOption(name) {
 			out = append(out, v)
 			if plain, err := url.QueryUnescape(v); err == nil {
 				out = append(out, plain)
@@ -134,7 +202,11 @@ func SecretsIn(raw string) []string {
 	}
 	if _, query, ok := strings.Cut(rest, "?"); ok {
 		for _, pair := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' || r == '?' }) {
-			if k, v, _ := strings.Cut(pair, "="); !shownOption(k) {
+			k, v, _ := strings.Cut(pair, "=")
+			if carriesPassword(query) && !knownOption(k) {
+				out = append(out, k)
+			}
+			if !shownOption(k) {
 				out = append(out, v)
 			}
 		}

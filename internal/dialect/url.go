@@ -127,7 +127,8 @@ var validScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-]{0,39}$`)
 // in a web URL: see cutUserinfo.
 func splitURL(scheme, rest string) (u *url.URL, writtenPassword string, err error) {
 	userinfo, hasUser, rest, err := cutUserinfo(rest)
-	if err != nil {
+	uncertain := err == errUncertainUserinfo
+	if err != nil && !uncertain {
 		return nil, "", err
 	}
 	u = &url.URL{Scheme: scheme}
@@ -151,14 +152,23 @@ func splitURL(scheme, rest string) (u *url.URL, writtenPassword string, err erro
 	}
 	rest, query, _ := strings.Cut(rest, "?")
 	hostport, path, _ := strings.Cut(rest, "/")
-	if _, err := checkQuery(query); err != nil {
+	q, err := checkQuery(query)
+	if err != nil {
 		return nil, "", err
+	}
+	if uncertain && (path == "" || hostport == "" && !q.Has("host") && !q.Has("unix_socket")) {
+		// The error would show what may be a piece of the password as the
+		// host or the database.
+		return nil, "", errors.New(`malformed database URL: it names no host or no database, or its password holds an unencoded "@": percent-encode "@" in the password as %40`)
 	}
 	// What the errors below show: the URL so far, with the password masked
 	// and without the port and query, which may hold what a user meant as
 	// one (postgres://u:pw/db, with no "@", has "pw" as its port).
 	hostOnly, port, hasPort := splitHostPort(hostport)
 	shown := clip(fmt.Sprintf("%s://%s%s/%s", scheme, masked, hostOnly, path))
+	if uncertain {
+		shown = scheme + "://" + masked + "…"
+	}
 	if hasPort && port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port[0] == '+' {
 			return nil, "", fmt.Errorf("malformed database URL %q: the port must be a number from 1 to 65535", shown)
@@ -184,17 +194,21 @@ func splitURL(scheme, rest string) (u *url.URL, writtenPassword string, err erro
 	return u, writtenPassword, nil
 }
 
-// cutUserinfo splits "user:password" off the rest of a URL. It ends at the
-// "@" after which a host and a database follow: no "@" between it and the
-// query string, and a "/" there. A user name holds no "/", "?" or "#" (as
-// in SQLAlchemy's pattern); a password holds anything. When two "@" both
-// qualify (postgres://u:p@h/db?sslrootcert=/a@b/c) the URL is refused
-// rather than guessed at. When none does, the last "@" that can end a user
-// name is taken, so that the error that follows does not show the password.
+// cutUserinfo splits "user:password" off the rest of a URL. SQLAlchemy
+// lets a password hold any character, so the user information ends at the
+// "@" after which a host and a path follow: a "/" and no "@" or "#" before
+// the query string. A user name holds no "/", "?" or "#" (as in
+// SQLAlchemy's pattern); a password holds anything. When several "@"
+// qualify, the one whose query string is plausible (no "#", no "@" in an
+// option's name) wins; when that leaves more than one
+// (postgres://u:p@h/db?sslrootcert=/a@b/c) the URL is refused rather than
+// guessed at. When none qualifies, the last "@" that can end a user name
+// is taken, so that the error that follows does not show the password.
 func cutUserinfo(rest string) (userinfo string, ok bool, after string, err error) {
 	colon := strings.IndexByte(rest, ':')
 	bad := strings.IndexAny(rest, "/?#")
-	end, fallback, found := -1, -1, 0
+	var candidates []int
+	fallback := -1
 	for i := strings.IndexByte(rest, '@'); i >= 0; {
 		next := strings.IndexByte(rest[i+1:], '@')
 		if next >= 0 {
@@ -212,24 +226,63 @@ func cutUserinfo(rest string) (userinfo string, ok bool, after string, err error
 			if next >= 0 {
 				seg = rest[i+1 : next]
 			}
-			q := strings.IndexByte(seg, '?')
-			switch {
-			case q >= 0 && strings.Contains(seg[:q], "/"), next < 0 && q < 0 && strings.Contains(seg, "/"):
-				end = i
-				found++
+			hostPath, _, hasQuery := strings.Cut(seg, "?")
+			if (hasQuery || next < 0) && strings.Contains(hostPath, "/") && !strings.Contains(hostPath, "#") {
+				candidates = append(candidates, i)
 			}
 		}
 		i = next
 	}
+	end := -1
 	switch {
-	case found > 1:
-		return "", false, "", errors.New(`ambiguous database URL: more than one "@" could end the user name and password; percent-encode "@" in the password as %40 (and "/", "?", "#" as %2F, %3F, %23)`)
-	case found == 0 && fallback < 0:
-		return "", false, rest, nil
-	case found == 0:
+	case len(candidates) == 1:
+		end = candidates[0]
+	case len(candidates) > 8:
+		return "", false, "", errAmbiguousUserinfo
+	case len(candidates) > 1:
+		// Prefer the one whose query string is plausible.
+		for _, i := range candidates {
+			if _, query, _ := strings.Cut(rest[i+1:], "?"); plausibleQuery(query) {
+				if end >= 0 {
+					return "", false, "", errAmbiguousUserinfo
+				}
+				end = i
+			}
+		}
+		if end < 0 {
+			return "", false, "", errAmbiguousUserinfo
+		}
+	case fallback >= 0:
 		end = fallback
+	default:
+		return "", false, rest, nil
 	}
-	return rest[:end], true, rest[end+1:], nil
+	if fallback > end {
+		// A later "@" could also end a user name: what follows the chosen
+		// one may be a piece of the password, so errors must not show it.
+		err = errUncertainUserinfo
+	}
+	return rest[:end], true, rest[end+1:], err
+}
+
+// errUncertainUserinfo is not a refusal: cutUserinfo returns it with a
+// split that errors must not show past the user name.
+var errUncertainUserinfo = errors.New("uncertain end of the user information")
+
+var errAmbiguousUserinfo = errors.New(`ambiguous database URL: more than one "@" could end the user name and password; percent-encode "@" in the password as %40 (and "/", "?", "#" as %2F, %3F, %23)`)
+
+// plausibleQuery reports a query string that could follow a URL's path:
+// no "#", and no "@" in an option's name.
+func plausibleQuery(query string) bool {
+	if strings.Contains(query, "#") {
+		return false
+	}
+	for pair := range strings.SplitSeq(query, "&") {
+		if name, _, _ := strings.Cut(pair, "="); strings.Contains(name, "@") {
+			return false
+		}
+	}
+	return true
 }
 
 // splitHostPort separates host and port as written, IPv6 brackets kept.
@@ -251,18 +304,24 @@ func splitHostPort(hostport string) (host, port string, hasPort bool) {
 }
 
 // checkQuery reads a URL's query string strictly: well-formed, every
-// option named, none given twice (the drivers would silently take one).
+// option named and given a value, none given twice (the drivers would
+// silently take one).
 func checkQuery(raw string) (url.Values, error) {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
 		return nil, errors.New(errMalformedQuery)
+	}
+	for pair := range strings.SplitSeq(raw, "&") {
+		if pair != "" && !strings.Contains(pair, "=") {
+			return nil, errors.New(errMalformedQuery) // libpq refuses it too
+		}
 	}
 	for _, k := range sortedKeys(q) {
 		if k == "" {
 			return nil, errors.New(errMalformedQuery)
 		}
 		if len(q[k]) > 1 {
-			return nil, fmt.Errorf("database URL option %s is given twice: keep one", quoteName(k))
+			return nil, fmt.Errorf("database URL option %s is given twice: keep one", optionName(k, q))
 		}
 	}
 	return q, nil
@@ -336,7 +395,7 @@ func parseSQLite(rest string) (Target, error) {
 			busy = int(secs * 1000)
 		case "check_same_thread", "uri": // Python-only, meaningless here
 		default:
-			return Target{}, fmt.Errorf("unsupported SQLite URL option %s (supported: timeout)", quoteName(k))
+			return Target{}, fmt.Errorf("unsupported SQLite URL option %s (supported: timeout)", optionName(k, opts))
 		}
 	}
 	params := fmt.Sprintf("_foreign_keys=1&_busy_timeout=%d&_txlock=immediate&_loc=UTC", busy)
@@ -476,7 +535,7 @@ func parseMySQL(u *url.URL) (Target, error) {
 		case mysqlOptions[k] != "":
 			cfg.Params[mysqlOptions[k]] = v
 		default:
-			return Target{}, fmt.Errorf("unsupported MySQL URL option %s (supported: charset, collation, unix_socket, password)", quoteName(k))
+			return Target{}, fmt.Errorf("unsupported MySQL URL option %s (supported: charset, collation, unix_socket, password)", optionName(k, q))
 		}
 	}
 	if cfg.Params["charset"] == "" {

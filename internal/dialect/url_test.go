@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"testing"
@@ -271,6 +272,9 @@ func TestPasswordReachesDriver(t *testing.T) {
 		{"postgres://user@srv:pw@h/db", "user@srv", "pw", "h", "db"},
 		{"postgres://u:a@b@[::1]:5432/db", "u", "a@b", "::1", "db"},
 		{"postgres://u@h/db?application_name=a@b", "u", "", "h", "db"},
+		{"postgresql://webui:p@ss/w?rd@db.example/webui", "webui", "p@ss/w?rd", "db.example", "webui"},
+		{"postgresql://u:pa/ss?w#rd@x@127.0.0.1:1/db", "u", "pa/ss?w#rd@x", "127.0.0.1", "db"},
+		{"postgres://u:a@b/c#d@h/db?sslmode=disable", "u", "a@b/c#d", "h", "db"},
 		{"mysql://u:" + secretSpecial + "@h:3306/db", "u", secretSpecial, "h", "db"},
 		{"mysql://u@h/db?passwd=" + url.QueryEscape(secretSpecial), "u", secretSpecial, "h", "db"},
 		{"mysql://u@h/db?password=pw", "u", "pw", "h", "db"},
@@ -341,6 +345,12 @@ func TestParseRefusesOddInput(t *testing.T) {
 		{"sqlite:///x.db?timeout=NaN", "timeout is not a number of seconds"},
 		{"sqlite:///x.db?timeout=1e300", "timeout is not a number of seconds"},
 		{"sqlite:///x.db?timeout=1&timeout=2", `option "timeout" is given twice`},
+		{"sqlite:///x.db?journal=wal", `unsupported SQLite URL option "journal"`},
+		{"sqlite:///x.db?bogus=1", `unsupported SQLite URL option "bogus"`},
+		{"sqlite:///x.db?password=a&Zq=1", `unsupported SQLite URL option (name not shown`},
+		{"mysql://u@h/db?password=a&Zq=1", `unsupported MySQL URL option (name not shown`},
+		{"mysql://u@h/db?ssl_ca=/x", `unsupported MySQL URL option "ssl_ca"`},
+		{"postgres://u@h/db?sslmode", "malformed query string"},
 		{"postgres://u@h:0/db", "port must be a number from 1 to 65535"},
 		{"postgres://u@h:65536/db", "port must be a number from 1 to 65535"},
 		{"postgres://u@h:-1/db", "port must be a number from 1 to 65535"},
@@ -349,6 +359,10 @@ func TestParseRefusesOddInput(t *testing.T) {
 		{"postgres://u@[::1/db", "host is not a valid name or address"},
 		{"postgres://u@h h/db", "host is not a valid name or address"},
 		{"postgres://u:p@h/db?sslrootcert=/a@b/c", "ambiguous"},
+		{"postgres://u:p@h/x?k=v@h2/db", "ambiguous"},
+		{"postgres://u:@p1/?x=y@h", `its password holds an unencoded "@"`},
+		{"postgres://u:p@h:z/db?x=a@b", `malformed database URL "postgres://u:xxxxx@…": the port`},
+		{"postgres://u:" + strings.Repeat("@h/d?k=v", 10_000) + "@h/db", "ambiguous"},
 		{"postgres://u@h/db?sslmode=disable&sslmode=require", `option "sslmode" is given twice`},
 		{"postgres://u:one@h/db?password=two", "two passwords"},
 		{"postgres://u@h/db#x", `"#"`},
@@ -391,7 +405,7 @@ func TestParseAcceptsOddButValid(t *testing.T) {
 		{"postgres://u:@h/db", "postgres://u:xxxxx@h/db"},
 		{"postgres://u@h:/db", "postgres://u@h:/db"},
 		{"postgres://u@h/db?options=-csearch_path%3Dapp&application_name=x", "postgres://u@h/db?options=-csearch_path%3Dapp&application_name=x"},
-		{"postgres://u@h/db?sslmode=require&password=pw&app.key=k", "postgres://u@h/db?sslmode=require&password=xxxxx&app.key=xxxxx"},
+		{"postgres://u@h/db?sslmode=require&password=pw&app.key=k", "postgres://u@h/db?sslmode=require&password=xxxxx&xxxxx"},
 		{"mysql://u@h/db?passwd=pw&charset=utf8mb4", "mysql://u@h/db?passwd=xxxxx&charset=utf8mb4"},
 	}
 	for _, tt := range tests {
@@ -438,5 +452,54 @@ func TestPostgresQueryReachesDriverAsWritten(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSecretsNeverShownRandom writes random passwords made of URL
+// delimiters and marked pieces into URLs every way a user might, and
+// checks that no piece of one ever shows: not in Parse's error, not in
+// String, not in a driver error passed through Scrub. Every piece holds
+// "Zq", and nothing else in the URLs does.
+func TestSecretsNeverShownRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"Zq", "Zq1", "/", "?", "#", "@", ":", "%", "%41", "&", "=", ";", " ", "+", "ü", "[", "]"}
+	templates := []func(pw string) string{
+		func(pw string) string { return "postgresql://u:" + pw + "@h:5432/db" },
+		func(pw string) string { return "postgresql://u:" + pw + "@h:5432/db?sslmode=disable" },
+		func(pw string) string { return "mysql://u:" + pw + "@h/db" },
+		func(pw string) string { return "mysql://u:" + pw + "@h:3306/db?charset=utf8mb4" },
+		func(pw string) string { return "postgres://u:" + pw + "@h" },
+		func(pw string) string { return "postgres://u:" + pw + "@h:x/db" },
+		func(pw string) string { return "postgres://u:" + pw + "@/db" },
+		func(pw string) string { return "postgres://u@h/db?password=" + pw },
+		func(pw string) string { return "postgres://u@h/db?sslmode=disable&sslpassword=" + pw },
+		func(pw string) string { return "postgres://u@h/db?password=" + pw + "&sslmode=disable" },
+		func(pw string) string { return "mysql://u@h/db?passwd=" + pw },
+		func(pw string) string { return "mysql://u@h/db?password=" + pw + "&charset=utf8mb4" },
+		func(pw string) string { return "postgres://u@h/db?password=" + url.QueryEscape(pw) + "&bad=%zz" },
+		func(pw string) string { return "postgres://u:" + url.PathEscape(pw) + "@h/db" },
+		func(pw string) string { return "sqlite://u:" + pw + "@/x.db" },
+		func(pw string) string { return "u:" + pw + "@h/db" },
+	}
+	for n := range 20_000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(6) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		b.WriteString("Zq")
+		raw := templates[n%len(templates)](b.String())
+		target, err := Parse(raw)
+		if err != nil {
+			if strings.Contains(err.Error(), "Zq") {
+				t.Fatalf("Parse(%q) error shows a piece of the password: %v", raw, err)
+			}
+			continue
+		}
+		if strings.Contains(target.String(), "Zq") {
+			t.Fatalf("Parse(%q).String() = %q shows a piece of the password", raw, target.String())
+		}
+		if got := target.Scrub(errors.New("dial " + target.dsn + " failed")).Error(); strings.Contains(got, "Zq") {
+			t.Fatalf("Parse(%q): a driver error echoing the DSN still shows a piece of the password after Scrub: %s", raw, got)
+		}
 	}
 }
