@@ -298,7 +298,7 @@ func TestCLIBadInputSecretsOnLiveServers(t *testing.T) {
 		}
 	})
 	t.Run("postgres refuses the login", func(t *testing.T) {
-		u, err := url.Parse(testdb.ServerURL("postgres"))
+		u, err := url.Parse(testdb.URL(t, "postgres")) // skips when the server is down
 		if err != nil {
 			t.Fatal(err)
 		}
