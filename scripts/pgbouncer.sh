@@ -7,7 +7,7 @@
 #       installs Debian's pgbouncer if absent, starts one on a free port
 #       (6432 or the next free one) in a new temporary folder, and prints
 #       shell exports on stdout: SCHEMA_TEST_PGBOUNCER_URL and
-#       SCHEMA_TEST_PGBOUNCER_DIR (the folder, for stop).
+#       SCHEMA_TEST_PGBOUNCER_STARTED (the folder, for stop).
 #   scripts/pgbouncer.sh stop DIR
 #       stops the PgBouncer started in DIR and removes DIR.
 #
@@ -81,7 +81,7 @@ EOF
     if psql "$url" -Atqc 'SELECT 1' >/dev/null 2>&1; then
       log "started on port $listen in transaction pooling mode ($dir)"
       echo "export SCHEMA_TEST_PGBOUNCER_URL='$url'"
-      echo "export SCHEMA_TEST_PGBOUNCER_DIR='$dir'"
+      echo "export SCHEMA_TEST_PGBOUNCER_STARTED='$dir'"
       return 0
     fi
     sleep 0.2
