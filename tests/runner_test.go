@@ -478,3 +478,124 @@ func TestLockTimeoutEveryDialect(t *testing.T) {
 		}
 	})
 }
+
+// cancelAt cancels the run's context when the given step starts, as a
+// signal arriving then would: the step's first statement fails.
+type cancelAt struct {
+	step   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelAt) StepStarted(s db.StepResult) {
+	if s.ID == c.step {
+		c.cancel()
+	}
+}
+func (c *cancelAt) Notice(db.StepResult, string)         {}
+func (c *cancelAt) Progress(db.StepResult, int64, int64) {}
+
+// TestInterruptedRunSaysWhereItStopped: a run whose context is cancelled
+// while a step runs keeps the steps it finished (committed before the
+// next began), says what became of the step in flight (rolled back where
+// steps have transactions; on MySQL stopped partway, for the next run to
+// redo), and names where the records say the database is. Both
+// directions, every dialect; the next run finishes the job.
+func TestInterruptedRunSaysWhereItStopped(t *testing.T) {
+	const stopAt = "d31026856c01" // step 6: data work over chat and folder
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		d := migtest.At(t, dialect, revFolderTable)
+		d.Insert("folder", map[string]any{"id": "f1", "user_id": "u1", "name": "a", "items": `{"chat_ids": []}`, "created_at": 1700000000, "updated_at": 1700000000})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		res, err := d.Runner.Up(ctx, "", db.Options{Reporter: &cancelAt{step: stopAt, cancel: cancel}})
+		var ie *db.InterruptedError
+		if !errors.As(err, &ie) || !errors.Is(err, db.ErrInterrupted) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("up: err = %v, want an *InterruptedError", err)
+		}
+		if len(res.Steps) != 1 || res.Steps[0].ID != revFolderDatetime || res.To != revFolderDatetime {
+			t.Fatalf("result %+v, want step 5 applied and the run at it", res)
+		}
+		want := "interrupted: step d31026856c01 (update_folder_table_data) rolled back; database " + d.Runner.String() + " is at " + revFolderDatetime
+		if dialect == "mysql" {
+			want = "interrupted: step d31026856c01 (update_folder_table_data) stopped partway, and MySQL/MariaDB cannot roll a step back; the step is not recorded, and its partial work stays until the next `schema up` redoes it; database " + d.Runner.String() + " is at " + revFolderDatetime
+		}
+		if err.Error() != want {
+			t.Fatalf("up: err =\n  %v\nwant\n  %s", err, want)
+		}
+		if got := d.Current(); got != revFolderDatetime {
+			t.Fatalf("current = %s, want %s", got, revFolderDatetime)
+		}
+		d.UpTo(stopAt)
+
+		ctx, cancel = context.WithCancel(context.Background())
+		defer cancel()
+		_, err = d.Runner.Down(ctx, db.DownRequest{}, db.Options{Reporter: &cancelAt{step: stopAt, cancel: cancel}})
+		want = "interrupted: the roll-back of step d31026856c01 (update_folder_table_data) was undone, so the step stays applied; database " + d.Runner.String() + " is at " + stopAt
+		if dialect == "mysql" {
+			want = "interrupted: rolling back step d31026856c01 (update_folder_table_data) stopped partway, and MySQL/MariaDB cannot undo that; the step stays recorded as applied, and its partial work stays until the next `schema down` redoes it; database " + d.Runner.String() + " is at " + stopAt
+		}
+		if err == nil || err.Error() != want {
+			t.Fatalf("down: err =\n  %v\nwant\n  %s", err, want)
+		}
+		d.Down()
+		if got := d.Current(); got != revFolderDatetime {
+			t.Fatalf("current after the next down = %s", got)
+		}
+	})
+}
+
+// TestSignalWhileWaitingForTheLock: a run waiting for another's lock
+// stops waiting when its context is cancelled, and says so.
+func TestSignalWhileWaitingForTheLock(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		url := testdb.URL(t, dialect)
+		ctx := context.Background()
+		holder, err := db.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Close()
+		hold := newHoldLock()
+		held := make(chan error, 1)
+		go func() {
+			_, err := holder.Up(ctx, "", db.Options{Reporter: hold})
+			held <- err
+		}()
+		<-hold.holding
+		defer func() {
+			close(hold.release)
+			if err := <-held; err != nil {
+				t.Errorf("holder: %v", err)
+			}
+		}()
+		waiter, err := db.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer waiter.Close()
+		wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err = waiter.Up(wctx, "", db.Options{LockTimeout: time.Minute})
+		if !errors.Is(err, db.ErrInterrupted) || !strings.HasPrefix(err.Error(), "interrupted while waiting for the migration lock; database "+waiter.String()+" is at ") {
+			t.Fatalf("err = %v, want an interruption while waiting", err)
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("the wait ended %s after the run started, want about 0.5s", took)
+		}
+	})
+}
+
+// TestNegativeLockTimeoutRefused: a negative lock timeout is a mistake,
+// not "do not wait".
+func TestNegativeLockTimeoutRefused(t *testing.T) {
+	d := migtest.New(t, "sqlite")
+	_, err := d.Runner.Up(context.Background(), "", db.Options{LockTimeout: -time.Second})
+	want := "lock timeout -1s is negative: give how long to wait for another run's lock, or 0 for the default (10m0s)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if d.Current() != "" {
+		t.Fatal("a run with a negative lock timeout ran")
+	}
+}
