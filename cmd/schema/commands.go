@@ -235,7 +235,7 @@ func (a *app) upCommand() *cobra.Command {
 		}
 		a.live = newLiveReporter(a.stdout, a.stderr, a.tty)
 		res, err := d.Up(ctx, to, db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged})
-		a.live.finish(res, err)
+		a.live.finish()
 		renderAccepted(a.stdout, res.Accepted)
 		if err != nil {
 			return err
@@ -301,7 +301,7 @@ func (a *app) downCommand() *cobra.Command {
 	cmd.RunE = a.withDB(func(ctx context.Context, d *db.Database) error {
 		a.live = newLiveReporter(a.stdout, a.stderr, a.tty)
 		res, err := d.Down(ctx, req, db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged})
-		a.live.finish(res, err)
+		a.live.finish()
 		renderAccepted(a.stdout, res.Accepted)
 		if err != nil {
 			return err

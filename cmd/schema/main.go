@@ -38,7 +38,16 @@ func main() {
 	// A closed stdout (schema up | head) must not kill a run halfway:
 	// writes fail instead, and the run finishes or rolls back cleanly.
 	signal.Ignore(syscall.SIGPIPE)
+	// SIGINT or SIGTERM cancels the run: the step in flight rolls back
+	// (on MySQL/MariaDB it stops, and the next run redoes it), and the
+	// command says so and where the database is. A second signal kills
+	// at once, as it would without the first: the database is safe then
+	// too, only the message is lost.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr))
 	stop()
 	os.Exit(code)

@@ -322,19 +322,24 @@ func TestLiveReporter(t *testing.T) {
 
 	t.Run("steps and notices", func(t *testing.T) {
 		var out, errw bytes.Buffer
-		clock := &fakeClock{time.Unix(0, 0)}
 		r := newLiveReporter(&out, &errw, false)
-		r.now = clock.now
 		r.StepStarted(a)
 		r.Notice(a, "3 chat IDs skipped")
 		r.Progress(a, 5, 10)
-		clock.t = clock.t.Add(2 * time.Millisecond)
-		r.StepStarted(b)
+		if out.Len() != 0 {
+			t.Fatalf("a step was printed before it was done: %q", out.String())
+		}
+		a := a
+		a.Duration, a.Notices = 2*time.Millisecond, []string{"3 chat IDs skipped"}
+		r.StepDone(a)
 		if want := "applied aaa first (2ms)\n  note: 3 chat IDs skipped\n"; out.String() != want {
 			t.Fatalf("after the first step: %q, want %q", out.String(), want)
 		}
+		r.StepStarted(b)
+		b := b
 		b.Duration = 1500 * time.Millisecond
-		r.finish(db.Result{Steps: []db.StepResult{a, b}}, nil)
+		r.StepDone(b)
+		r.finish()
 		if want := "applied bbb second (1.5s)\n"; !strings.HasSuffix(out.String(), want) {
 			t.Errorf("last step: %q, want suffix %q", out.String(), want)
 		}
@@ -343,13 +348,14 @@ func TestLiveReporter(t *testing.T) {
 		}
 	})
 
-	t.Run("failed step is not printed", func(t *testing.T) {
+	t.Run("a step not done is not printed", func(t *testing.T) {
 		var out bytes.Buffer
 		r := newLiveReporter(&out, &bytes.Buffer{}, false)
 		r.StepStarted(a)
+		r.StepDone(a)
 		r.StepStarted(b)
 		r.Notice(b, "about a step that failed")
-		r.finish(db.Result{Steps: []db.StepResult{a}}, context.Canceled)
+		r.finish()
 		if strings.Contains(out.String(), "bbb") || strings.Contains(out.String(), "failed") {
 			t.Errorf("the failed step was reported: %q", out.String())
 		}
@@ -363,7 +369,7 @@ func TestLiveReporter(t *testing.T) {
 		r := newLiveReporter(&out, &bytes.Buffer{}, false)
 		d := step("ccc", "third", db.DirectionDown)
 		r.StepStarted(d)
-		r.finish(db.Result{Steps: []db.StepResult{d}}, nil)
+		r.StepDone(d)
 		if !strings.HasPrefix(out.String(), "rolled back ccc third (") {
 			t.Errorf("got %q", out.String())
 		}
@@ -389,7 +395,7 @@ func TestLiveReporter(t *testing.T) {
 		if !strings.Contains(errw.String(), "aaa first: 20 of 30 (66%)") {
 			t.Errorf("progress line text: %q", errw.String())
 		}
-		r.finish(db.Result{Steps: []db.StepResult{a}}, nil)
+		r.StepDone(a)
 		if !strings.HasSuffix(errw.String(), "\r\033[K") {
 			t.Errorf("the progress line is not cleared before the step is printed: %q", errw.String())
 		}

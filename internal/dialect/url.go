@@ -17,6 +17,8 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/mattn/go-sqlite3"
@@ -575,6 +577,14 @@ func Open(t Target) (*gorm.DB, error) {
 		cfg, err := pgx.ParseConfig(t.dsn)
 		if err != nil {
 			return nil, t.scrub(fmt.Errorf("cannot open %s: %w", t, err))
+		}
+		// A cancelled statement (a signal to the command) is cancelled on
+		// the server, as psql's Ctrl-C does: the step's transaction then
+		// rolls back at once, its locks with it. pgx's default breaks the
+		// connection instead, and the server finishes the statement before
+		// it notices.
+		cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+			return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 10 * time.Second}
 		}
 		// timestamptz values come back in UTC, as they do on the other
 		// dialects, rather than in the process's local zone.
