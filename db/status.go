@@ -39,8 +39,8 @@ type Status struct {
 	Alembic *string `json:"alembic,omitempty"`
 	// UnrecordedTables are tables of this schema that no applied step
 	// created: with no record at all, every one found; else those the
-	// chain does not have at the current revision. up and down refuse such a database; Refused is
-	// what they say (see ErrUnrecordedTables).
+	// chain does not have at the current revision. up and down refuse
+	// such a database; Refused is what they say (ErrUnrecordedTables).
 	UnrecordedTables []string `json:"unrecorded_tables,omitempty"`
 	Refused          string   `json:"refused,omitempty"`
 }
