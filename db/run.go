@@ -228,6 +228,9 @@ func (d *Database) run(ctx context.Context, opt Options, plan func(state) ([]act
 			if res.Accepted, err = checkChecksums(db, chain, st, opt.AcceptChanged); err != nil {
 				return nil, err
 			}
+			if err := dl.MatchCollation(db, chainTables(ctx)); err != nil {
+				return nil, fmt.Errorf("convert the tables to the chain's collation: %w", err)
+			}
 			res.From, res.To = revisionAt(chain, st.applied), revisionAt(chain, st.applied)
 			return plan(st)
 		}

@@ -22,9 +22,11 @@ import (
 // key, and in an array, non-strings and tags whose id is longer than a key
 // (255 characters). Empty tags are dropped and reported.
 //
-// MySQL/MariaDB: the default collation ignores case and accents, so ids such
-// as "café" and "cafe" are one key there; they merge into one tag (the id
-// inserted first, the byte-wise smallest name) instead of failing the step.
+// Ids compare byte for byte on every dialect ("café" and "cafe" are two
+// tags): MySQL's tables have a binary collation (internal/dialect). A tag
+// whose text is not UTF-8 (bytes, or an escaped unpaired surrogate, which
+// would decode to U+FFFD and merge with another) stays in the payload and
+// is reported.
 //
 // Down writes tag names (ordered by tag id, byte order) after the elements
 // still in each payload's "tags" array, creating the key, or an object for a
@@ -173,8 +175,7 @@ func planTagsMove(page []tagsChatRow, r *tagsUpReports) tagsMove {
 	for id := range names {
 		ids = append(ids, id)
 	}
-	// Sorted, so that which of two ids MySQL's collation equates is kept
-	// does not depend on map order.
+	// Sorted, so the statements do not depend on map order.
 	slices.Sort(ids)
 	mv.tags = make([][]any, len(ids))
 	for i, id := range ids {

@@ -260,32 +260,19 @@ func TestMigrateTagsTooLongKeptAndReported(t *testing.T) {
 	})
 }
 
-// On MySQL/MariaDB the default collation makes "café" and "cafe" one key;
-// elsewhere they are two tags. Either way the step succeeds and the name is
-// the byte-wise smallest spelling of the merged ids.
+// "café" and "cafe" are two tags on every dialect: MySQL's tables have a
+// binary collation, so its default one (which takes them for one key)
+// never decides.
 func TestMigrateTagsAccentCollisions(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect string) {
 		d := migtest.Before(t, dialect, migrateTagsRev)
-		d.Exec("CREATE TABLE " + d.Q("probe") + " (" + d.Q("k") + " varchar(255) PRIMARY KEY)")
-		merges := d.G.Exec("INSERT INTO "+d.Q("probe")+" VALUES ('café'), ('cafe')").Error != nil
-		d.Exec("DROP TABLE " + d.Q("probe"))
 		tagsInsertChats(t, d,
 			tagsChat{id: "c1", payload: `{"tags":["Café"]}`},
 			tagsChat{id: "c2", payload: `{"tags":["cafe","café"]}`},
 		)
 		d.Up()
-		tags := tagsTable(t, d)
-		if !merges {
-			tagsRequireList(t, "tags", tags, "cafe=cafe", "café=Café")
-			tagsRequireList(t, "chat_tag", tagsLinks(t, d), "c1:café", "c2:cafe", "c2:café")
-			return
-		}
-		if len(tags) != 1 || !strings.HasSuffix(tags[0], "=Café") {
-			t.Fatalf("tags = %q, want one tag named Café", tags)
-		}
-		if n := d.Count("chat_tag"); n != 2 {
-			t.Fatalf("%d chat_tag rows, want 2 (one per chat)", n)
-		}
+		tagsRequireList(t, "tags", tagsTable(t, d), "cafe=cafe", "café=Café")
+		tagsRequireList(t, "chat_tag", tagsLinks(t, d), "c1:café", "c2:cafe", "c2:café")
 	})
 }
 

@@ -62,6 +62,11 @@ func (d postgresDialect) TimeToEpoch(col string) string {
 	return "floor(extract(epoch from " + d.Quote(col) + "))::bigint"
 }
 
+// The database's own comparison is byte for byte already (BINARY, or a
+// deterministic collation), whatever its default: nothing to convert.
+func (postgresDialect) MatchCollation(*gorm.DB, func() ([]string, error)) error { return nil }
+func (postgresDialect) tableOptions(*gorm.DB) (string, error)                   { return "", nil }
+
 func (d postgresDialect) Lock(ctx context.Context, conn *gorm.DB, name string) (func() error, error) {
 	h := fnv.New64a()
 	h.Write([]byte(name))

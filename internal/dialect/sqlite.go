@@ -64,6 +64,11 @@ func (d sqliteDialect) TimeToEpoch(col string) string {
 	return fmt.Sprintf("CAST(strftime('%%s', %s) AS INTEGER)", d.Quote(col))
 }
 
+// The database's own comparison is byte for byte already (BINARY, or a
+// deterministic collation), whatever its default: nothing to convert.
+func (sqliteDialect) MatchCollation(*gorm.DB, func() ([]string, error)) error { return nil }
+func (sqliteDialect) tableOptions(*gorm.DB) (string, error)                   { return "", nil }
+
 func (sqliteDialect) Lock(context.Context, *gorm.DB, string) (func() error, error) {
 	return func() error { return nil }, nil
 }
