@@ -221,7 +221,7 @@ func oldCollationCopy(t *testing.T, src *migtest.DB) *migtest.DB {
 		defer conn.Exec("SET SESSION foreign_key_checks = 1")
 		for _, table := range tables {
 			var name, ddl string
-			if err := src.G.Raw("SHOW CREATE TABLE " + src.Q(table)).Row().Scan(&name, &ddl); err != nil {
+			if err := src.G.Raw("SHOW CREATE TABLE "+src.Q(table)).Row().Scan(&name, &ddl); err != nil {
 				return err
 			}
 			if !binaryTableOption.MatchString(ddl) {
