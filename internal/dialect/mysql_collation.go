@@ -51,8 +51,9 @@ func (mysqlDialect) tableOptions(db *gorm.DB) (string, error) {
 	return "DEFAULT CHARSET=utf8mb4 COLLATE=" + c, nil
 }
 
-// collationMarker starts the comment a table carries while foreign keys it
-// declares are dropped for a conversion; the rest is the keys and the
+// collationMarker starts the comment a table carries from the start of
+// its conversion (or the drop of the foreign keys it declares) until the
+// conversion is complete; the rest is the keys to add back and the
 // table's own comment, as base64 JSON (no quoting to get wrong).
 const collationMarker = "schema: collation conversion, keys pending: "
 
@@ -245,7 +246,7 @@ func readForeignKeys(m *Migrator) ([]fkPending, error) {
 			rows.Close()
 			return nil, err
 		}
-		if n := len(out); n > 0 && out[n-1].table() == table && out[n-1].Name == name {
+		if n := len(out); n > 0 && out[n-1].Table == table && out[n-1].Name == name {
 			out[n-1].Columns = append(out[n-1].Columns, col)
 			out[n-1].RefColumns = append(out[n-1].RefColumns, refCol)
 			continue
@@ -266,11 +267,12 @@ func readForeignKeys(m *Migrator) ([]fkPending, error) {
 // MariaDB refuses to change a column a foreign key uses, even with
 // foreign_key_checks off, so those keys are dropped first and added back
 // after. Crash-safe and idempotent: each key is dropped in the statement
-// that writes it into its table's comment (collationMarker), and added
-// back, checked, from there, so a run that finds a marker finishes the
-// conversion. Before anything changes, every such key is checked byte for
-// byte: a row whose parent matched only under the old collation ("A" for
-// "a") refuses the run, naming it.
+// that writes it into its table's comment (collationMarker), each table is
+// converted in a statement that marks it too, and the marks go only once
+// the keys are back (checked) and the JSON columns restored, so a run that
+// finds a mark finishes the conversion. Before anything changes, every
+// such key is checked byte for byte: a row whose parent matched only under
+// the old collation ("A" for "a") refuses the run, naming it.
 func (d mysqlDialect) MatchCollation(conn *gorm.DB, chainTables func() ([]string, error)) error {
 	m, err := NewMigrator(conn)
 	if err != nil {
@@ -279,6 +281,25 @@ func (d mysqlDialect) MatchCollation(conn *gorm.DB, chainTables func() ([]string
 	coll, err := mysqlBinaryCollation(conn)
 	if err != nil {
 		return err
+	}
+	// The catalog is read in full only when some table of the chain may
+	// need work: one query answers for a database already converted.
+	// A table marked by an interrupted conversion comes first ('0').
+	suspects, err := m.Strings(`SELECT CONCAT(CASE WHEN TABLE_COMMENT LIKE ? THEN '0' ELSE '1' END, TABLE_NAME) FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND (TABLE_COLLATION <> ? OR TABLE_COMMENT LIKE ?)
+		UNION SELECT CONCAT('1', TABLE_NAME) FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = DATABASE() AND COLLATION_NAME IS NOT NULL AND COLLATION_NAME NOT IN (?, ?)
+		ORDER BY 1`,
+		collationMarker+"%", coll, collationMarker+"%", coll, mariaJSONCollation)
+	if err != nil || len(suspects) == 0 {
+		return err
+	}
+	names, err := chainTables()
+	if err != nil {
+		return err
+	}
+	if suspects[0][0] != '0' && !slices.ContainsFunc(suspects, func(t string) bool { return slices.Contains(names, t[1:]) }) {
+		return nil // none of them is the chain's (alembic_version, say)
 	}
 	cat, err := readCollationCatalog(m)
 	if err != nil {
@@ -294,15 +315,9 @@ func (d mysqlDialect) MatchCollation(conn *gorm.DB, chainTables func() ([]string
 		return nil
 	}
 	convert := map[string]bool{}
-	if len(work) > 0 {
-		names, err := chainTables()
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			if work[n] {
-				convert[n] = true
-			}
+	for _, n := range names {
+		if work[n] {
+			convert[n] = true
 		}
 	}
 	// Keys being added back must link tables of the same collation: the
@@ -311,7 +326,7 @@ func (d mysqlDialect) MatchCollation(conn *gorm.DB, chainTables func() ([]string
 	for grown := true; grown; {
 		grown = false
 		for _, k := range keys {
-			for _, pair := range [][2]string{{k.table(), k.RefTable}, {k.RefTable, k.table()}} {
+			for _, pair := range [][2]string{{k.Table, k.RefTable}, {k.RefTable, k.Table}} {
 				if convert[pair[0]] && work[pair[1]] && !convert[pair[1]] {
 					convert[pair[1]], grown = true, true
 				}
@@ -320,7 +335,7 @@ func (d mysqlDialect) MatchCollation(conn *gorm.DB, chainTables func() ([]string
 	}
 	var drop []fkPending
 	for _, k := range cat.keys {
-		if convert[k.table()] || convert[k.RefTable] {
+		if convert[k.Table] || convert[k.RefTable] {
 			drop = append(drop, k)
 		}
 	}
@@ -338,7 +353,7 @@ func (d mysqlDialect) MatchCollation(conn *gorm.DB, chainTables func() ([]string
 		return err
 	}
 	for _, name := range slices.Sorted(maps.Keys(convert)) {
-		if err := d.convertTable(m, cat.tables[name], coll); err != nil {
+		if err := d.convertTable(m, cat, cat.tables[name], coll); err != nil {
 			return err
 		}
 	}
@@ -357,8 +372,6 @@ func (d mysqlDialect) MatchCollation(conn *gorm.DB, chainTables func() ([]string
 	return nil
 }
 
-func (k fkPending) table() string { return k.Table }
-
 func (c *collationCatalog) pendingKeys() []fkPending {
 	var out []fkPending
 	for _, table := range slices.Sorted(maps.Keys(c.pending)) {
@@ -372,7 +385,7 @@ func (c *collationCatalog) pendingKeys() []fkPending {
 func (d mysqlDialect) dropKeysPending(m *Migrator, cat *collationCatalog, keys []fkPending) error {
 	byTable := map[string][]fkPending{}
 	for _, k := range keys {
-		byTable[k.table()] = append(byTable[k.table()], k)
+		byTable[k.Table] = append(byTable[k.Table], k)
 	}
 	for _, table := range slices.Sorted(maps.Keys(byTable)) {
 		p, ok := cat.pending[table]
@@ -398,13 +411,25 @@ func (d mysqlDialect) dropKeysPending(m *Migrator, cat *collationCatalog, keys [
 }
 
 // convertTable gives t the collation coll, and MariaDB's JSON columns
-// theirs back (CONVERT TO changes them too).
-func (d mysqlDialect) convertTable(m *Migrator, t *collationTable, coll string) error {
+// theirs back (CONVERT TO changes them too). The statement that converts
+// also marks the table (collationMarker), so that a crash before its JSON
+// columns are back is seen by the next run; MatchCollation's end clears
+// the mark.
+func (d mysqlDialect) convertTable(m *Migrator, cat *collationCatalog, t *collationTable, coll string) error {
 	converted := false
 	if t.collation != coll || slices.ContainsFunc(t.columns, func(c collationColumn) bool { return !c.json && c.collation != coll }) {
-		if err := m.exec(fmt.Sprintf("ALTER TABLE %s CONVERT TO CHARACTER SET utf8mb4 COLLATE %s", d.Quote(t.name), coll)); err != nil {
+		p, ok := cat.pending[t.name]
+		if !ok {
+			p = pendingKeys{Comment: t.comment}
+		}
+		comment, err := p.comment()
+		if err != nil {
+			return fmt.Errorf("table %s: %w", t.name, err)
+		}
+		if err := m.exec(fmt.Sprintf("ALTER TABLE %s CONVERT TO CHARACTER SET utf8mb4 COLLATE %s, COMMENT = %s", d.Quote(t.name), coll, mysqlString(comment))); err != nil {
 			return err
 		}
+		cat.pending[t.name] = p
 		converted = true
 	}
 	var parts []string
@@ -440,7 +465,7 @@ func checkKeyBytewise(m *Migrator, k fkPending) error {
 		notNull = append(notNull, ch+" IS NOT NULL")
 	}
 	q := fmt.Sprintf("SELECT c.%s FROM %s c LEFT JOIN %s p ON %s AND %s WHERE %s AND p.%s IS NULL ORDER BY c.%s",
-		m.Q(k.Columns[0]), m.Q(k.table()), m.Q(k.RefTable), strings.Join(on, " AND "), strings.Join(exact, " AND "),
+		m.Q(k.Columns[0]), m.Q(k.Table), m.Q(k.RefTable), strings.Join(on, " AND "), strings.Join(exact, " AND "),
 		strings.Join(notNull, " AND "), m.Q(k.RefColumns[0]), m.Q(k.Columns[0]))
 	n, sample, err := m.CountAndSample(q)
 	if err != nil {
@@ -448,7 +473,7 @@ func checkKeyBytewise(m *Migrator, k fkPending) error {
 	}
 	if n > 0 {
 		return fmt.Errorf("%d row(s) of %s name a %s that exists only when case, accents or trailing spaces are ignored (%s %s), so foreign key %s would not hold once %s compares values byte for byte; nothing was changed: make those values match their %s row exactly, then run again",
-			n, k.table(), k.RefTable, k.Columns[0], Sample(sample), k.Name, k.RefTable, k.RefTable)
+			n, k.Table, k.RefTable, k.Columns[0], Sample(sample), k.Name, k.RefTable, k.RefTable)
 	}
 	return nil
 }
@@ -456,10 +481,10 @@ func checkKeyBytewise(m *Migrator, k fkPending) error {
 // addPendingKey adds a key back, checked first, with foreign_key_checks
 // off (set by the caller), which InnoDB does in place.
 func (d mysqlDialect) addPendingKey(m *Migrator, k fkPending) error {
-	if m.DB.Migrator().HasConstraint(k.table(), k.Name) {
+	if m.DB.Migrator().HasConstraint(k.Table, k.Name) {
 		return nil
 	}
-	if err := checkForeignKey(m, k.table(), k.ForeignKey); err != nil {
+	if err := checkForeignKey(m, k.Table, k.ForeignKey); err != nil {
 		return err
 	}
 	def := fkDef(d, ForeignKey{Name: k.Name, Columns: k.Columns, RefTable: k.RefTable, RefColumns: k.RefColumns})
@@ -469,7 +494,7 @@ func (d mysqlDialect) addPendingKey(m *Migrator, k fkPending) error {
 	if k.OnUpdate != "" {
 		def += " ON UPDATE " + k.OnUpdate
 	}
-	return m.exec(fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(k.table()), def))
+	return m.exec(fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(k.Table), def))
 }
 
 // mysqlString is s as a MySQL string literal.
