@@ -2,10 +2,10 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-gormigrate/gormigrate/v2"
@@ -21,12 +21,22 @@ type Reporter interface {
 	Progress(s StepResult, done, total int64)
 }
 
+// StepDoneReporter is a Reporter that also hears when a step is done:
+// committed, or on MySQL/MariaDB, where a step has no transaction, run
+// and recorded. Only then is it applied (or rolled back): a step that
+// started and is never reported done did not happen.
+type StepDoneReporter interface {
+	Reporter
+	StepDone(s StepResult)
+}
+
 // Options tune a run.
 type Options struct {
 	// Reporter, if set, hears about steps, notices and progress live.
 	Reporter Reporter
-	// LockTimeout bounds the wait for another process's run to finish
-	// (default 10 minutes).
+	// LockTimeout bounds each wait for the migration lock while another
+	// run holds it, on every dialect (default 10 minutes; negative is
+	// refused).
 	LockTimeout time.Duration
 	// AcceptChanged lets a run go ahead on a database whose applied steps
 	// were edited since they ran, recording the code's checksums for them;
@@ -34,11 +44,18 @@ type Options struct {
 	AcceptChanged bool
 }
 
-func (o Options) lockTimeout() time.Duration {
-	if o.LockTimeout > 0 {
-		return o.LockTimeout
+// DefaultLockTimeout is how long a run waits for the migration lock when
+// Options.LockTimeout is zero.
+const DefaultLockTimeout = 10 * time.Minute
+
+func (o Options) lockTimeout() (time.Duration, error) {
+	switch {
+	case o.LockTimeout < 0:
+		return 0, fmt.Errorf("lock timeout %s is negative: give how long to wait for another run's lock, or 0 for the default (%s)", o.LockTimeout, DefaultLockTimeout)
+	case o.LockTimeout == 0:
+		return DefaultLockTimeout, nil
 	}
-	return 10 * time.Minute
+	return o.LockTimeout, nil
 }
 
 // Direction of a step's run.
@@ -59,8 +76,10 @@ type StepResult struct {
 
 // Result is what a run did.
 type Result struct {
-	From  string       `json:"from"` // revision before the run ("" for none)
-	To    string       `json:"to"`   // revision after it
+	From string `json:"from"` // revision before the run ("" for none)
+	To   string `json:"to"`   // revision after it
+	// Steps are the steps this run applied or rolled back, each committed.
+	// Steps another run did meanwhile are not listed (see DESIGN.md).
 	Steps []StepResult `json:"steps"`
 	// Accepted are the changed steps whose new checksums the run recorded
 	// (Options.AcceptChanged).
@@ -75,6 +94,10 @@ type DownRequest struct {
 	All   bool
 }
 
+// ErrDownRefused means a rollback would reach a step that refuses to roll
+// back; the run found out before rolling anything back.
+var ErrDownRefused = errors.New("a step refuses to roll back")
+
 // Up applies pending steps up to and including target ("" or "head" for
 // the newest).
 func (d *Database) Up(ctx context.Context, target string, opt Options) (Result, error) {
@@ -82,23 +105,19 @@ func (d *Database) Up(ctx context.Context, target string, opt Options) (Result, 
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := d.run(ctx, opt, func(st state) ([]action, error) {
-		end := len(chain)
-		if target != "" && target != "head" {
-			i, err := indexOf(chain, target)
-			if err != nil {
-				return nil, err
-			}
-			if i+1 < st.applied {
-				return nil, fmt.Errorf("revision %s is already applied (the database is at %s); use down --to %s to go back", target, st.current(chain), target)
-			}
-			end = i + 1
+	end := len(chain)
+	if target != "" && target != "head" {
+		i, err := indexOf(chain, target)
+		if err != nil {
+			return Result{}, err
 		}
-		var out []action
-		for _, s := range chain[st.applied:end] {
-			out = append(out, action{step: s, up: true})
+		end = i + 1
+	}
+	res, err := d.run(ctx, opt, chain, func(st state) (goal, error) {
+		if end < st.applied {
+			return goal{}, fmt.Errorf("revision %s is already applied (the database is at %s); use down --to %s to go back", target, st.current(chain), target)
 		}
-		return out, nil
+		return goal{up: true, target: end}, nil
 	})
 	return res, d.scrub(err)
 }
@@ -121,28 +140,29 @@ func (d *Database) Down(ctx context.Context, req DownRequest, opt Options) (Resu
 	if req.Steps < 0 {
 		return Result{}, fmt.Errorf("--steps must be positive, got %d", req.Steps)
 	}
-	res, err := d.run(ctx, opt, func(st state) ([]action, error) {
+	res, err := d.run(ctx, opt, chain, func(st state) (goal, error) {
 		keep := st.applied - 1 // one step by default
 		switch {
+		case st.applied == 0:
+			keep = 0 // nothing to roll back, however it was asked
 		case req.All:
 			keep = 0
+		case req.Steps > st.applied:
+			return goal{}, fmt.Errorf("down --steps %d: only %d step(s) are applied (the database is at %s), so nothing was rolled back; to roll back every applied step, use --all",
+				req.Steps, st.applied, st.current(chain))
 		case req.Steps > 0:
-			keep = max(st.applied-req.Steps, 0)
+			keep = st.applied - req.Steps
 		case req.To != "":
 			i, err := indexOf(chain, req.To)
 			if err != nil {
-				return nil, err
+				return goal{}, err
 			}
 			if i >= st.applied {
-				return nil, fmt.Errorf("revision %s is not applied (the database is at %s); use up --to %s to go forward", req.To, st.current(chain), req.To)
+				return goal{}, fmt.Errorf("revision %s is not applied (the database is at %s); use up --to %s to go forward", req.To, st.current(chain), req.To)
 			}
 			keep = i + 1
 		}
-		var out []action
-		for i := st.applied - 1; i >= max(keep, 0); i-- {
-			out = append(out, action{step: chain[i], up: false})
-		}
-		return out, nil
+		return goal{target: keep}, nil
 	})
 	return res, d.scrub(err)
 }
@@ -150,6 +170,14 @@ func (d *Database) Down(ctx context.Context, req DownRequest, opt Options) (Resu
 type action struct {
 	step migrations.Step
 	up   bool
+}
+
+// goal is where a run is going: up (or down) until chain[:target] is
+// applied. It is fixed from what is applied when the run starts; after
+// that, steps another run does in between count toward it.
+type goal struct {
+	up     bool
+	target int
 }
 
 // state is what schema_migrations says, checked against the chain: the
@@ -175,141 +203,232 @@ func indexOf(chain []migrations.Step, id string) (int, error) {
 	return 0, fmt.Errorf("unknown revision %q: see `schema history` for the chain", id)
 }
 
-// locked runs fn on one pinned connection holding the migration lock. One
-// connection, because the lock is a session lock on PostgreSQL and MySQL and
-// SQLite's foreign-key setting is per connection.
-func (d *Database) locked(ctx context.Context, opt Options, fn func(conn *gorm.DB) error) error {
-	dl := d.target.Dialect
-	return d.DB.WithContext(ctx).Connection(func(pinned *gorm.DB) error {
-		// A session, so each statement starts from a clean state on the
-		// pinned connection instead of piling onto the previous one.
-		conn := pinned.Session(&gorm.Session{})
-		if err := dl.PrepareRun(conn); err != nil {
-			return fmt.Errorf("prepare the connection: %w", err)
+// run is one up or down: a loop of locked units (see session.unit), each
+// of which reads what is applied and does the next step toward the goal.
+// On PostgreSQL and SQLite a unit is a transaction of its own, so a step
+// is committed before it is reported and before the next one starts, and
+// the lock is free between steps: another run may do the next step, and
+// this one then finds it done and goes on from there.
+type run struct {
+	d     *Database
+	s     *session
+	opt   Options
+	chain []migrations.Step
+	plan  func(state) (goal, error)
+
+	goal        *goal // set by the first unit
+	first       bool  // the unit running is the run's first
+	keepAlembic bool  // alembic_version exists: keep it at the current revision
+	accepted    []ChangedStep
+	inFlight    *StepResult // the step whose unit is running
+	res         Result
+}
+
+// run applies the steps toward the goal plan sets from the first state
+// read under the lock.
+func (d *Database) run(ctx context.Context, opt Options, chain []migrations.Step, plan func(state) (goal, error)) (Result, error) {
+	timeout, err := opt.lockTimeout()
+	if err != nil {
+		return Result{}, err
+	}
+	r := &run{d: d, opt: opt, chain: chain, plan: plan, first: true}
+	err = d.withSession(ctx, timeout, func(s *session) error {
+		r.s = s
+		for {
+			if ctx.Err() != nil {
+				return ctx.Err() // between steps
+			}
+			done, err := r.step()
+			if err != nil || done {
+				return err
+			}
 		}
-		defer dl.FinishRun(conn)
-		lockCtx, cancel := context.WithTimeout(ctx, opt.lockTimeout())
-		unlock, err := dl.Lock(lockCtx, conn, MigrationsTable)
-		cancel()
+	})
+	if err != nil && ctx.Err() != nil {
+		err = d.interrupted(err, r.inFlight, d.target.Dialect.RunMode() == dialect.StepTransactions)
+	}
+	return r.res, err
+}
+
+// step runs one unit: it reads where the database is and does the next
+// step toward the goal, if any (done is true when there was none). The
+// step counts as done once its unit has committed.
+func (r *run) step() (done bool, err error) {
+	var did *StepResult
+	var to string
+	err = r.s.unit(func(db *gorm.DB) error {
+		did, r.accepted = nil, nil
+		st, err := r.prepare(db)
 		if err != nil {
 			return err
 		}
-		defer unlock()
-		return fn(conn)
+		a, err := r.choose(db, st)
+		if err != nil {
+			return err
+		}
+		to = revisionAt(r.chain, st.applied)
+		if a == nil {
+			return nil
+		}
+		r.inFlight = &StepResult{ID: a.step.ID, Name: a.step.Name, Direction: direction(a.up)}
+		sr, err := r.apply(db, *a)
+		if err != nil {
+			return err
+		}
+		did, to = &sr, a.revisionAfter()
+		return nil
 	})
+	r.first = false
+	if err != nil {
+		return false, err
+	}
+	r.inFlight = nil
+	r.res.Accepted = append(r.res.Accepted, r.accepted...)
+	r.res.To = to
+	if did == nil {
+		return true, nil
+	}
+	r.res.Steps = append(r.res.Steps, *did)
+	if rep, ok := r.opt.Reporter.(StepDoneReporter); ok {
+		rep.StepDone(*did)
+	}
+	return false, nil
 }
 
-// run applies the actions plan chooses; plan sees the recorded state only
-// once the lock is held.
-func (d *Database) run(ctx context.Context, opt Options, plan func(state) ([]action, error)) (Result, error) {
-	var res Result
-	dl := d.target.Dialect
-	err := d.locked(ctx, opt, func(conn *gorm.DB) error {
-		keepAlembic := false // alembic_version exists: keep it at the current revision
-		prepare := func(db *gorm.DB) ([]action, error) {
-			chain, _ := migrations.Chain()
-			// Before anything is created: an Alembic database this tool
-			// has no record of is refused untouched.
-			var err error
-			if keepAlembic, err = d.alembicGuard(db, chain); err != nil {
-				return nil, err
-			}
-			m, err := dialect.NewMigrator(db)
-			if err != nil {
-				return nil, err
-			}
-			if err := m.CreateMigrationsTable(MigrationsTable); err != nil {
-				return nil, fmt.Errorf("create %s: %w", MigrationsTable, err)
-			}
-			st, err := readState(db, chain)
-			if err != nil {
-				return nil, err
-			}
-			if res.Accepted, err = checkChecksums(db, chain, st, opt.AcceptChanged); err != nil {
-				return nil, err
-			}
-			if err := dl.MatchCollation(db, chainTables(ctx)); err != nil {
-				return nil, fmt.Errorf("convert the tables to the chain's collation: %w", err)
-			}
-			res.From, res.To = revisionAt(chain, st.applied), revisionAt(chain, st.applied)
-			return plan(st)
+// prepare runs first in every unit, under the lock: the pre-run checks,
+// then the records (created if missing, in the first unit) and their
+// checksums; it returns what is applied. Every unit repeats it, since on PostgreSQL and SQLite
+// the lock is free between steps and another run may have moved the
+// database meanwhile (on MySQL the lock is held for the whole run and
+// each unit finds what the previous one left).
+//
+// PRE-RUN CHECKS go at the marked place: guards that refuse a database
+// before anything is created, and conversions that must precede any step.
+// They see db under the lock (in the unit's transaction where there is
+// one), must be idempotent, and may use r.first to do a thing once per
+// run.
+func (r *run) prepare(db *gorm.DB) (state, error) {
+	chain := r.chain
+	// --- pre-run checks ---
+	// Before anything is created: an Alembic database this tool has no
+	// record of is refused untouched.
+	var err error
+	if r.keepAlembic, err = r.d.alembicGuard(db, chain); err != nil {
+		return state{}, err
+	}
+	// Last, once per run: the chain's tables take its collation (MySQL).
+	if r.first {
+		if err := r.d.target.Dialect.MatchCollation(db, chainTables(db.Statement.Context)); err != nil {
+			return state{}, fmt.Errorf("convert the tables to the chain's collation: %w", err)
 		}
-		apply := func(db *gorm.DB, a action) error {
-			r, err := d.applyStep(ctx, db, a, opt.Reporter)
-			if err != nil {
-				return err
-			}
-			if keepAlembic {
-				if err := setAlembic(db, a.revisionAfter()); err != nil {
-					return err
-				}
-			}
-			res.Steps = append(res.Steps, r)
-			if a.up {
-				res.To = a.step.ID
-			} else {
-				res.To = a.step.Revises
-			}
-			return nil
+	}
+	// --- end of pre-run checks ---
+	// Once per run: the records table, once there, stays. (A statement
+	// in every unit would also shift the write counts that the crash
+	// tests inject crashes by.)
+	if r.first {
+		m, err := dialect.NewMigrator(db)
+		if err != nil {
+			return state{}, err
 		}
+		if err := m.CreateMigrationsTable(MigrationsTable); err != nil {
+			return state{}, fmt.Errorf("create %s: %w", MigrationsTable, err)
+		}
+	}
+	st, err := readState(db, chain)
+	if err != nil {
+		return state{}, err
+	}
+	if r.accepted, err = checkChecksums(db, chain, st, r.opt.AcceptChanged); err != nil {
+		return state{}, err
+	}
+	return st, nil
+}
 
-		switch dl.RunMode() {
-		case dialect.RunTransaction:
-			var stepErr error
-			err := conn.Transaction(func(tx *gorm.DB) error {
-				actions, err := prepare(tx)
-				if err != nil {
-					return err
-				}
-				for i, a := range actions {
-					sp := fmt.Sprintf("step_%d", i)
-					if err := tx.SavePoint(sp).Error; err != nil {
-						return err
-					}
-					if err := apply(tx, a); err != nil {
-						if rbErr := tx.RollbackTo(sp).Error; rbErr != nil {
-							return errors.Join(err, rbErr)
-						}
-						stepErr = err
-						return nil // keep the steps before the failed one
-					}
-				}
-				return nil
-			})
-			if stepErr != nil {
-				// A commit that fails after a failed step reports the step's
-				// error first: it is the cause.
-				if err != nil && !errors.Is(err, sql.ErrTxDone) {
-					return errors.Join(stepErr, err)
-				}
-				return stepErr
-			}
-			return err
-		case dialect.StepTransactions:
-			actions, err := prepare(conn)
-			if err != nil {
-				return err
-			}
-			for _, a := range actions {
-				if err := conn.Transaction(func(tx *gorm.DB) error { return apply(tx, a) }); err != nil {
-					return err
-				}
-			}
-			return nil
-		default: // NoTransactions: steps are written to be re-run after a crash
-			actions, err := prepare(conn)
-			if err != nil {
-				return err
-			}
-			for _, a := range actions {
-				if err := apply(conn, a); err != nil {
-					return err
-				}
-			}
-			return nil
+// choose returns the next step toward the goal (nil when it is reached).
+// The first unit sets the goal, and before a rollback changes anything
+// checks that no step it will undo refuses.
+func (r *run) choose(db *gorm.DB, st state) (*action, error) {
+	if r.goal == nil {
+		g, err := r.plan(st)
+		if err != nil {
+			return nil, err
 		}
-	})
-	return res, err
+		r.res.From, r.res.To = revisionAt(r.chain, st.applied), revisionAt(r.chain, st.applied)
+		if !g.up {
+			if err := r.checkDowns(db, st.applied, g.target); err != nil {
+				return nil, err
+			}
+		}
+		r.goal = &g
+	}
+	switch {
+	case r.goal.up && st.applied < r.goal.target:
+		return &action{step: r.chain[st.applied], up: true}, nil
+	case !r.goal.up && st.applied > r.goal.target:
+		return &action{step: r.chain[st.applied-1]}, nil
+	}
+	return nil, nil
+}
+
+// checkDowns runs the CheckDown of every step a rollback from
+// chain[:applied] to chain[:target] will undo, newest first, and refuses
+// the rollback, naming every refusing step, if any would refuse.
+func (r *run) checkDowns(db *gorm.DB, applied, target int) error {
+	m, err := dialect.NewMigrator(db)
+	if err != nil {
+		return err
+	}
+	var refusals []string
+	for i := applied - 1; i >= target; i-- {
+		s := r.chain[i]
+		if s.CheckDown == nil {
+			continue
+		}
+		if err := s.CheckDown(m); err != nil {
+			if r.s.ctx.Err() != nil {
+				return err
+			}
+			refusals = append(refusals, fmt.Sprintf("step %s (%s): %v", s.ID, s.Name, err))
+		}
+	}
+	to := orBase(revisionAt(r.chain, target))
+	switch len(refusals) {
+	case 0:
+		return nil
+	case 1:
+		step, reason, _ := strings.Cut(refusals[0], ": ")
+		return &downRefusedError{fmt.Sprintf("rolling back to %s would reach %s, which refuses to roll back: %s; nothing was rolled back", to, step, reason)}
+	}
+	return &downRefusedError{fmt.Sprintf("rolling back to %s would reach %d steps that refuse to roll back: %s; nothing was rolled back", to, len(refusals), strings.Join(refusals, "; "))}
+}
+
+// downRefusedError is a rollback refused before it started; errors.Is
+// with ErrDownRefused holds.
+type downRefusedError struct{ msg string }
+
+func (e *downRefusedError) Error() string { return e.msg }
+func (e *downRefusedError) Unwrap() error { return ErrDownRefused }
+
+// apply runs one step and keeps alembic_version in step with it.
+func (r *run) apply(db *gorm.DB, a action) (StepResult, error) {
+	res, err := r.d.applyStep(r.s.ctx, db, a, r.opt.Reporter)
+	if err != nil {
+		return res, err
+	}
+	if r.keepAlembic {
+		if err := setAlembic(db, a.revisionAfter()); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func direction(up bool) string {
+	if up {
+		return DirectionUp
+	}
+	return DirectionDown
 }
 
 func revisionAt(chain []migrations.Step, applied int) string {
@@ -320,12 +439,10 @@ func revisionAt(chain []migrations.Step, applied int) string {
 }
 
 // applyStep runs one step through gormigrate, which records it, then lets
-// the dialect check what the step left behind.
+// the dialect check what the step left behind. ctx is the run's: a signal
+// cancels the step's statements.
 func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Reporter) (StepResult, error) {
-	r := StepResult{ID: a.step.ID, Name: a.step.Name, Direction: DirectionDown}
-	if a.up {
-		r.Direction = DirectionUp
-	}
+	r := StepResult{ID: a.step.ID, Name: a.step.Name, Direction: direction(a.up)}
 	if live != nil {
 		live.StepStarted(r)
 	}

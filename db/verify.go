@@ -2,13 +2,8 @@ package db
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 
-	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/snapshot"
 	"github.com/openwebui-go/schema/migrations"
 	"github.com/openwebui-go/schema/models"
@@ -131,45 +126,4 @@ func (d *Database) modelsSnapshot(ctx context.Context, modelList []any) (*snapsh
 		return nil, fmt.Errorf("AutoMigrate the models on a scratch database: %w", err)
 	}
 	return snapshot.Take(ctx, scratch.DB)
-}
-
-// Scratch opens a new, empty database beside d: a database on the same
-// server (which needs permission to create one), or a temporary file for
-// SQLite. The returned function closes and removes it.
-func (d *Database) Scratch(ctx context.Context) (*Database, func(), error) {
-	suffix := make([]byte, 6)
-	if _, err := rand.Read(suffix); err != nil {
-		return nil, nil, err
-	}
-	name := "schema_scratch_" + hex.EncodeToString(suffix)
-	if d.Dialect() == "sqlite" {
-		dir, err := os.MkdirTemp("", name)
-		if err != nil {
-			return nil, nil, fmt.Errorf("create a scratch SQLite database: %w", err)
-		}
-		s, err := Open(ctx, "sqlite:///"+filepath.Join(dir, "scratch.db"))
-		if err != nil {
-			os.RemoveAll(dir)
-			return nil, nil, err
-		}
-		return s, func() { s.Close(); os.RemoveAll(dir) }, nil
-	}
-	if err := dialect.CreateDatabase(d.DB.WithContext(ctx), name); err != nil {
-		return nil, nil, d.scrub(fmt.Errorf("create scratch database %s on %s (the user needs permission to create databases): %w", name, d, err))
-	}
-	drop := func() {
-		_ = dialect.DropDatabase(d.DB, name)
-	}
-	target, err := d.target.WithDatabase(name)
-	if err != nil {
-		drop()
-		return nil, nil, err
-	}
-	g, err := dialect.Open(target)
-	if err != nil {
-		drop()
-		return nil, nil, err
-	}
-	s := &Database{DB: g.WithContext(ctx), target: target}
-	return s, func() { s.Close(); drop() }, nil
 }

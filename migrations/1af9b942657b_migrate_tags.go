@@ -279,6 +279,38 @@ func restoreTags(m *dialect.Migrator) error {
 	return nil
 }
 
+// migrateTagsCheckDown is restoreTags's refusal alone, for a rollback to
+// find it before it changes anything: every chat with tags must have a
+// payload that can take their names back. Whether one can depends on the
+// payload's shape alone, so the names are not read.
+func migrateTagsCheckDown(m *dialect.Migrator) error {
+	if !m.DB.Migrator().HasTable(chatTagAt7.Name) {
+		return nil
+	}
+	var refused tagsChatReport
+	var reason string
+	tagged := tagsChatSet{table: "chat_tag", column: "chat_id"}
+	err := tagsChatPages(m, tagged, func(_ *dialect.Migrator, page []tagsChatRow) error {
+		for _, c := range page {
+			if _, err := appendTagNames(c.payload, c.valid, []string{"tag"}); err != nil {
+				if refused.n == 0 {
+					reason = fmt.Sprintf("chat %q: %v", c.id, err)
+				}
+				refused.add(c.id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check that chat payloads can take their tags back: %w", err)
+	}
+	if refused.n > 0 {
+		return fmt.Errorf(`%d chat(s) have tags but a payload that cannot take them back (it must be NULL or a JSON object whose "tags" is absent, null or an array), e.g. chat IDs %s (%s); fix those payloads or delete their chat_tag rows, then run the downgrade again`,
+			refused.n, dialect.Sample(refused.sample), reason)
+	}
+	return nil
+}
+
 // pageTagNames reads the tags of the chats with first <= id <= last.
 func pageTagNames(m *dialect.Migrator, first, last string) (map[string][]tagsPayloadTag, error) {
 	rows, err := m.Rows(tagsSQL(m, `SELECT ct.{chat_id}, t.{id}, t.{name} FROM {chat_tag} ct JOIN {tag} t ON t.{id} = ct.{tag_id}

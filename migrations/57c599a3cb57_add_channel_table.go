@@ -79,3 +79,18 @@ func addChannelTableDown(m *dialect.Migrator) error {
 	}
 	return m.DropTable(channelAt16.Name)
 }
+
+// addChannelTableCheckDown is addChannelTableDown's refusal alone, for a
+// rollback to find it before it undoes the steps after this one.
+func addChannelTableCheckDown(m *dialect.Migrator) error {
+	n, sample, err := m.CountAndSample(fmt.Sprintf("SELECT %s FROM %s WHERE %s IS NULL",
+		m.Q("id"), m.Q("message"), m.Q("chat_id")))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("%d message(s) belong to a channel and have no chat (e.g. %s); before this revision every message needs a chat, so rolling back would lose them: move or delete them first",
+			n, dialect.Sample(sample))
+	}
+	return nil
+}

@@ -63,6 +63,24 @@ func updateFileTablePathDown(m *dialect.Migrator) error {
 	return nil
 }
 
+// updateFileTablePathCheckDown is updateFileTablePathDown's refusal alone,
+// for a rollback to find it before it undoes the steps after this one.
+func updateFileTablePathCheckDown(m *dialect.Migrator) error {
+	path := m.Q("path")
+	local := fmt.Sprintf("%s = %s", m.D.ByteOrder(fmt.Sprintf("substr(%s, 1, 8)", path)), m.D.ByteOrder("'file:///'"))
+	length := fmt.Sprintf("CASE WHEN %s THEN %s - 7 ELSE %s END", local, m.D.CharLength(path), m.D.CharLength(path))
+	n, sample, err := m.CountAndSample(fmt.Sprintf("SELECT %s FROM %s WHERE %s > %d ORDER BY %s",
+		m.Q("id"), m.Q("file"), length, fileKeyLength, m.Q("id")))
+	if err != nil {
+		return fmt.Errorf("look for file paths too long to roll back: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("%d file path(s) are longer than %d characters, the most file.path holds before this revision (files %s); nothing was changed: shorten those paths or delete those files, then roll back again",
+			n, fileKeyLength, dialect.Sample(sample))
+	}
+	return nil
+}
+
 // fileSkip is one reason a file step leaves rows alone.
 type fileSkip struct {
 	cond   string // SQL condition over a file row

@@ -27,6 +27,13 @@ type Step struct {
 	Name    string
 	Up      func(*dialect.Migrator) error
 	Down    func(*dialect.Migrator) error
+	// CheckDown, if set, says without changing anything whether Down
+	// would refuse, with Down's reason. A rollback over several steps
+	// runs the CheckDown of every step it will undo before undoing the
+	// first, so a refusal several steps down stops it before any change.
+	// It runs with the later steps still applied: it may read only what
+	// their Downs leave as it is. It is not part of the step's checksum.
+	CheckDown func(*dialect.Migrator) error
 }
 
 // history is Open WebUI's Alembic chain, oldest first. Later steps register
@@ -39,16 +46,16 @@ var history = []Step{
 	{ID: "c69f45358db4", Revises: "3781e22d8b01", Name: "add_folder_table", Up: addFolderTableUp, Down: addFolderTableDown},
 	{ID: "4ace53fd72c8", Revises: "c69f45358db4", Name: "update_folder_table_datetime", Up: updateFolderTableDatetimeUp, Down: updateFolderTableDatetimeDown},
 	{ID: "d31026856c01", Revises: "4ace53fd72c8", Name: "update_folder_table_data", Up: updateFolderTableDataUp, Down: updateFolderTableDataDown},
-	{ID: "1af9b942657b", Revises: "d31026856c01", Name: "migrate_tags", Up: migrateTagsUp, Down: migrateTagsDown},
+	{ID: "1af9b942657b", Revises: "d31026856c01", Name: "migrate_tags", Up: migrateTagsUp, Down: migrateTagsDown, CheckDown: migrateTagsCheckDown},
 	{ID: "3ab32c4b8f59", Revises: "1af9b942657b", Name: "update_tags", Up: updateTagsUp, Down: updateTagsDown},
 	{ID: "6a39f3d8e55c", Revises: "3ab32c4b8f59", Name: "add_knowledge_table", Up: addKnowledgeTableUp, Down: addKnowledgeTableDown},
-	{ID: "c29facfe716b", Revises: "6a39f3d8e55c", Name: "update_file_table_path", Up: updateFileTablePathUp, Down: updateFileTablePathDown},
+	{ID: "c29facfe716b", Revises: "6a39f3d8e55c", Name: "update_file_table_path", Up: updateFileTablePathUp, Down: updateFileTablePathDown, CheckDown: updateFileTablePathCheckDown},
 	{ID: "7826ab40b532", Revises: "c29facfe716b", Name: "update_file_table", Up: updateFileTableSizeUp, Down: updateFileTableSizeDown},
 	{ID: "c0fbf31ca0db", Revises: "7826ab40b532", Name: "update_file_table", Up: updateFileTableProcessedUp, Down: updateFileTableProcessedDown},
 	{ID: "922e7a387820", Revises: "c0fbf31ca0db", Name: "add_group_table", Up: addGroupTableUp, Down: addGroupTableDown},
 	{ID: "ca81bd47c050", Revises: "922e7a387820", Name: "add_config_table", Up: addConfigTableUp, Down: addConfigTableDown},
 	{ID: "af906e964978", Revises: "ca81bd47c050", Name: "add_feedback_table", Up: addFeedbackTableUp, Down: addFeedbackTableDown},
-	{ID: "57c599a3cb57", Revises: "af906e964978", Name: "add_channel_table", Up: addChannelTableUp, Down: addChannelTableDown},
+	{ID: "57c599a3cb57", Revises: "af906e964978", Name: "add_channel_table", Up: addChannelTableUp, Down: addChannelTableDown, CheckDown: addChannelTableCheckDown},
 	{ID: "9f0c9cd09105", Revises: "57c599a3cb57", Name: "add_note_table", Up: addNoteTableUp, Down: addNoteTableDown},
 	{ID: "10vr9xyets5m", Revises: "9f0c9cd09105", Name: "add_token_usage_tables", Up: addTokenUsageTablesUp, Down: addTokenUsageTablesDown},
 	{ID: "3ff60f68c4f4", Revises: "10vr9xyets5m", Name: "add_last_reset_date_to_token_usage", Up: addLastResetDateUp, Down: addLastResetDateDown},

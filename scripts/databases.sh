@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL and MariaDB are installed, running and reachable for
-# the test suite, installing them from Debian's packages when absent. Prints
-# the URLs to use as shell exports on stdout; everything else goes to stderr.
-# Fails if either server cannot be made reachable.
+# the test suite, installing them from Debian's packages when absent, and
+# that a PgBouncer in transaction pooling mode stands in front of the
+# PostgreSQL (scripts/pgbouncer.sh). Prints the URLs to use as shell exports
+# on stdout; everything else goes to stderr. Fails if a server cannot be
+# made reachable.
+#
+# A PgBouncer it starts is left running, as the servers are; its folder is
+# exported as SCHEMA_TEST_PGBOUNCER_STARTED so that the caller can stop it
+# (scripts/test.sh does, when it ends). An already reachable
+# SCHEMA_TEST_PGBOUNCER_URL is used as it is.
 set -euo pipefail
 
 log() { echo "databases: $*" >&2; }
@@ -85,5 +92,13 @@ elif my_ok; then
   mariadb -h 127.0.0.1 --protocol=tcp -u root -e 'CREATE DATABASE IF NOT EXISTS test' >&2
 fi
 
+# --- PgBouncer --------------------------------------------------------------
+if [ -n "${SCHEMA_TEST_PGBOUNCER_URL:-}" ] && psql "$SCHEMA_TEST_PGBOUNCER_URL" -Atqc 'SELECT 1' >/dev/null 2>&1; then
+  PGB_EXPORTS="export SCHEMA_TEST_PGBOUNCER_URL='$SCHEMA_TEST_PGBOUNCER_URL'"
+else
+  PGB_EXPORTS=$("$(dirname "$0")/pgbouncer.sh" start "$PG_URL")
+fi
+
 echo "export SCHEMA_TEST_POSTGRES_URL='$PG_URL'"
 echo "export SCHEMA_TEST_MYSQL_URL='$MY_URL'"
+echo "$PGB_EXPORTS"

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# The whole test suite on SQLite, PostgreSQL and MariaDB. It makes sure both
-# servers are installed and running first (scripts/databases.sh) and fails,
-# rather than skips, when a dialect cannot be tested. Extra arguments go to
-# `go test` as flags (e.g. -run TestDrift).
+# The whole test suite on SQLite, PostgreSQL and MariaDB, and PostgreSQL
+# through PgBouncer. It makes sure the servers are installed and running
+# first (scripts/databases.sh), stops the PgBouncer that started for it
+# when it ends, and fails, rather than skips, when a dialect cannot be
+# tested. Extra arguments go to `go test` as flags (e.g. -run TestDrift).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-eval "$(./scripts/databases.sh)"
+unset SCHEMA_TEST_PGBOUNCER_STARTED
+exports=$(./scripts/databases.sh)
+eval "$exports"
+if [ -n "${SCHEMA_TEST_PGBOUNCER_STARTED:-}" ]; then
+  trap './scripts/pgbouncer.sh stop "$SCHEMA_TEST_PGBOUNCER_STARTED"' EXIT
+fi
 export SCHEMA_TEST_REQUIRE_ALL=1
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

@@ -224,7 +224,7 @@ func TestCLIURLErrors(t *testing.T) {
 	cases := []struct {
 		name, url, want string
 	}{
-		{"malformed", "postgres://u:" + secret + "@host:notaport/db", `malformed database URL "postgres://u:xxxxx@host:notaport/db"`},
+		{"malformed", "postgres://u:" + secret + "@host:notaport/db", `malformed database URL "postgres://u:xxxxx@host/db": the port must be a number from 1 to 65535`},
 		{"unsupported scheme", "oracle://scott:" + secret + "@host:1521/orcl", `unsupported database URL scheme "oracle"`},
 		{"no database", "mysql://root:" + secret + "@127.0.0.1:3306", "names no database"},
 		{"unknown option", "mysql://root:" + secret + "@127.0.0.1/db?bogus=1", `unsupported MySQL URL option "bogus"`},

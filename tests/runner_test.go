@@ -280,3 +280,322 @@ func TestSQLiteForeignKeyCheckAfterDataSteps(t *testing.T) {
 		t.Fatalf("current = %s after the failed step", got)
 	}
 }
+
+// TestDownStepsBeyondApplied: down --steps N with fewer than N steps
+// applied refuses, naming how many are, instead of rolling back them all.
+func TestDownStepsBeyondApplied(t *testing.T) {
+	const second = "242a2047eae0"
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		d := migtest.At(t, dialect, second)
+		_, err := d.Runner.Down(context.Background(), db.DownRequest{Steps: 999}, db.Options{})
+		want := "down --steps 999: only 2 step(s) are applied (the database is at 242a2047eae0), so nothing was rolled back; to roll back every applied step, use --all"
+		if err == nil || err.Error() != want {
+			t.Fatalf("down --steps 999: err = %v, want %q", err, want)
+		}
+		if got := d.Current(); got != second {
+			t.Fatalf("current = %q after the refused down, want %s", got, second)
+		}
+		res, err := d.Runner.Down(context.Background(), db.DownRequest{Steps: 2}, db.Options{})
+		if err != nil || len(res.Steps) != 2 || d.Current() != "" {
+			t.Fatalf("down --steps 2 with 2 applied: %+v, %v, current %q", res, err, d.Current())
+		}
+	})
+	// The command says the same, on one line, with exit code 1.
+	c := newCLI(t)
+	url := testdb.URL(t, "sqlite")
+	c.ok("up", "--to", second, "--database-url", url)
+	c.run("down", "--steps", "999", "--database-url", url).requireExit(t, 1, "only 2 step(s) are applied")
+	if got := strings.TrimSpace(c.ok("current", "--database-url", url)); got != second {
+		t.Fatalf("current = %q after the refused down", got)
+	}
+}
+
+// TestDownFindsRefusalsFirst: a rollback that would reach a step refusing
+// to roll back (a channel message without a chat at step 16, a path over
+// 255 characters at step 10, a tagged chat whose payload cannot take its
+// tags back at step 7) finds out before it rolls back anything, and names
+// every such step.
+func TestDownFindsRefusalsFirst(t *testing.T) {
+	seeds := map[string]func(d *migtest.DB){
+		"57c599a3cb57": func(d *migtest.DB) {
+			d.Insert("channel", map[string]any{"id": "ch1", "user_id": "u1", "name": "general"})
+			d.Insert("message", map[string]any{"id": "m1", "channel_id": "ch1", "content": "hello"})
+		},
+		"c29facfe716b": func(d *migtest.DB) {
+			d.Insert("file", map[string]any{"id": "f1", "user_id": "u1", "path": "s3://bucket/" + strings.Repeat("x", 300)})
+		},
+		"1af9b942657b": func(d *migtest.DB) {
+			d.Insert("chat", map[string]any{"id": "c1", "user_id": "u1", "chat": `{"tags": "not an array"}`})
+			d.Insert("tag", map[string]any{"id": "work", "name": "work", "user_id": "u1"})
+			d.Insert("chat_tag", map[string]any{"chat_id": "c1", "tag_id": "work", "user_id": "u1"})
+		},
+	}
+	wants := map[string]string{
+		"57c599a3cb57": `1 message(s) belong to a channel and have no chat (e.g. "m1")`,
+		"c29facfe716b": `1 file path(s) are longer than 255 characters, the most file.path holds before this revision (files "f1")`,
+		"1af9b942657b": `1 chat(s) have tags but a payload that cannot take them back (it must be NULL or a JSON object whose "tags" is absent, null or an array), e.g. chat IDs "c1" (chat "c1": "tags" is not an array)`,
+	}
+	cases := []struct {
+		name    string
+		req     db.DownRequest
+		seeded  []string
+		wantPre string
+	}{
+		{"channel message", db.DownRequest{To: "af906e964978"}, []string{"57c599a3cb57"},
+			"rolling back to af906e964978 would reach step 57c599a3cb57 (add_channel_table), which refuses to roll back: 1 message(s)"},
+		{"long path", db.DownRequest{To: "6a39f3d8e55c"}, []string{"c29facfe716b"},
+			"rolling back to 6a39f3d8e55c would reach step c29facfe716b (update_file_table_path), which refuses to roll back: 1 file path(s)"},
+		{"tag payload", db.DownRequest{Steps: 14}, []string{"1af9b942657b"},
+			"rolling back to d31026856c01 would reach step 1af9b942657b (migrate_tags), which refuses to roll back: 1 chat(s)"},
+		{"all three", db.DownRequest{All: true}, []string{"57c599a3cb57", "c29facfe716b", "1af9b942657b"},
+			"rolling back to base would reach 3 steps that refuse to roll back: step 57c599a3cb57 (add_channel_table): 1 message(s)"},
+	}
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		for _, c := range cases {
+			t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
+				d := migtest.At(t, dialect, "head")
+				for _, id := range c.seeded {
+					seeds[id](d)
+				}
+				before, rows := d.Snapshot(), d.Dump()
+				res, err := d.Runner.Down(context.Background(), c.req, db.Options{})
+				if !errors.Is(err, db.ErrDownRefused) {
+					t.Fatalf("down: err = %v, want ErrDownRefused", err)
+				}
+				for _, want := range append([]string{c.wantPre, "nothing was rolled back"}, pick(wants, c.seeded)...) {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q\ndoes not say %q", err, want)
+					}
+				}
+				if len(res.Steps) != 0 {
+					t.Errorf("the refused down reports steps %+v", res.Steps)
+				}
+				if got := d.Current(); got != head(t) {
+					t.Fatalf("current = %s after the refused down, want head", got)
+				}
+				migtest.RequireSameSchema(t, before, d.Snapshot(), "before", "after the refused down")
+				migtest.RequireSameData(t, rows, d.Dump(), "before", "after the refused down")
+			})
+		}
+	})
+}
+
+func pick(m map[string]string, keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
+
+// holdLock is a run's reporter that keeps the run, and so the migration
+// lock, at its first step until released.
+type holdLock struct {
+	holding, release chan struct{}
+	once             sync.Once
+}
+
+func newHoldLock() *holdLock {
+	return &holdLock{holding: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (h *holdLock) StepStarted(db.StepResult) {
+	h.once.Do(func() {
+		close(h.holding)
+		<-h.release
+	})
+}
+func (h *holdLock) Notice(db.StepResult, string)         {}
+func (h *holdLock) Progress(db.StepResult, int64, int64) {}
+
+// TestLockTimeoutEveryDialect: while another run holds the migration lock,
+// a run waits for it as long as its lock timeout says, on every dialect
+// (SQLite used to fail with "database is locked" after 5 s whatever the
+// timeout), and then gives up with the same message everywhere: the
+// database, how long it waited, what to do.
+func TestLockTimeoutEveryDialect(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		url := testdb.URL(t, dialect)
+		ctx := context.Background()
+		open := func() *db.Database {
+			r, err := db.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			return r
+		}
+		holder, hold := open(), newHoldLock()
+		held := make(chan error, 1)
+		go func() {
+			_, err := holder.Up(ctx, "", db.Options{Reporter: hold})
+			held <- err
+		}()
+		<-hold.holding
+		released := false
+		defer func() {
+			if !released {
+				close(hold.release)
+				<-held
+			}
+		}()
+
+		waiter := open()
+		want := "database " + waiter.String() + " is locked by another migration run (a schema command, or a backend migrating at start-up): gave up after waiting 1s for the lock; let that run finish and try again, or wait longer with --lock-timeout"
+		start := time.Now()
+		_, err := waiter.Up(ctx, "", db.Options{LockTimeout: time.Second})
+		took := time.Since(start)
+		if !errors.Is(err, db.ErrLockTimeout) || err.Error() != want {
+			t.Fatalf("up while locked: err =\n  %v\nwant\n  %s", err, want)
+		}
+		if took < time.Second || took > 4*time.Second {
+			t.Errorf("gave up after %s, want about 1s", took)
+		}
+		newCLI(t).run("up", "--lock-timeout", "1s", "--database-url", url).requireExit(t, 1, want)
+
+		if testing.Short() {
+			return
+		}
+		// A run with a long enough timeout waits for the holder, here
+		// longer than SQLite's default busy timeout of 5 s, and then runs.
+		waited := make(chan error, 1)
+		go func() {
+			_, err := waiter.Up(ctx, "", db.Options{LockTimeout: time.Minute})
+			waited <- err
+		}()
+		time.Sleep(6 * time.Second)
+		close(hold.release)
+		released = true
+		if err := <-held; err != nil {
+			t.Fatalf("holder: %v", err)
+		}
+		if err := <-waited; err != nil {
+			t.Fatalf("the run waiting with --lock-timeout 1m: %v", err)
+		}
+		st, err := waiter.Status(ctx)
+		if err != nil || st.Current != head(t) {
+			t.Fatalf("status after both runs: %s, %v", st.Current, err)
+		}
+	})
+}
+
+// cancelAt cancels the run's context when the given step starts, as a
+// signal arriving then would: the step's first statement fails.
+type cancelAt struct {
+	step   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelAt) StepStarted(s db.StepResult) {
+	if s.ID == c.step {
+		c.cancel()
+	}
+}
+func (c *cancelAt) Notice(db.StepResult, string)         {}
+func (c *cancelAt) Progress(db.StepResult, int64, int64) {}
+
+// TestInterruptedRunSaysWhereItStopped: a run whose context is cancelled
+// while a step runs keeps the steps it finished (committed before the
+// next began), says what became of the step in flight (rolled back where
+// steps have transactions; on MySQL stopped partway, for the next run to
+// redo), and names where the records say the database is. Both
+// directions, every dialect; the next run finishes the job.
+func TestInterruptedRunSaysWhereItStopped(t *testing.T) {
+	const stopAt = "d31026856c01" // step 6: data work over chat and folder
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		d := migtest.At(t, dialect, revFolderTable)
+		d.Insert("folder", map[string]any{"id": "f1", "user_id": "u1", "name": "a", "items": `{"chat_ids": []}`, "created_at": 1700000000, "updated_at": 1700000000})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		res, err := d.Runner.Up(ctx, "", db.Options{Reporter: &cancelAt{step: stopAt, cancel: cancel}})
+		var ie *db.InterruptedError
+		if !errors.As(err, &ie) || !errors.Is(err, db.ErrInterrupted) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("up: err = %v, want an *InterruptedError", err)
+		}
+		if len(res.Steps) != 1 || res.Steps[0].ID != revFolderDatetime || res.To != revFolderDatetime {
+			t.Fatalf("result %+v, want step 5 applied and the run at it", res)
+		}
+		want := "interrupted: step d31026856c01 (update_folder_table_data) rolled back; database " + d.Runner.String() + " is at " + revFolderDatetime
+		if dialect == "mysql" {
+			want = "interrupted: step d31026856c01 (update_folder_table_data) stopped partway, and MySQL/MariaDB cannot roll a step back; the step is not recorded, and its partial work stays until the next `schema up` redoes it; database " + d.Runner.String() + " is at " + revFolderDatetime
+		}
+		if err.Error() != want {
+			t.Fatalf("up: err =\n  %v\nwant\n  %s", err, want)
+		}
+		if got := d.Current(); got != revFolderDatetime {
+			t.Fatalf("current = %s, want %s", got, revFolderDatetime)
+		}
+		d.UpTo(stopAt)
+
+		ctx, cancel = context.WithCancel(context.Background())
+		defer cancel()
+		_, err = d.Runner.Down(ctx, db.DownRequest{}, db.Options{Reporter: &cancelAt{step: stopAt, cancel: cancel}})
+		want = "interrupted: the roll-back of step d31026856c01 (update_folder_table_data) was undone, so the step stays applied; database " + d.Runner.String() + " is at " + stopAt
+		if dialect == "mysql" {
+			want = "interrupted: rolling back step d31026856c01 (update_folder_table_data) stopped partway, and MySQL/MariaDB cannot undo that; the step stays recorded as applied, and its partial work stays until the next `schema down` redoes it; database " + d.Runner.String() + " is at " + stopAt
+		}
+		if err == nil || err.Error() != want {
+			t.Fatalf("down: err =\n  %v\nwant\n  %s", err, want)
+		}
+		d.Down()
+		if got := d.Current(); got != revFolderDatetime {
+			t.Fatalf("current after the next down = %s", got)
+		}
+	})
+}
+
+// TestSignalWhileWaitingForTheLock: a run waiting for another's lock
+// stops waiting when its context is cancelled, and says so.
+func TestSignalWhileWaitingForTheLock(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		url := testdb.URL(t, dialect)
+		ctx := context.Background()
+		holder, err := db.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Close()
+		hold := newHoldLock()
+		held := make(chan error, 1)
+		go func() {
+			_, err := holder.Up(ctx, "", db.Options{Reporter: hold})
+			held <- err
+		}()
+		<-hold.holding
+		defer func() {
+			close(hold.release)
+			if err := <-held; err != nil {
+				t.Errorf("holder: %v", err)
+			}
+		}()
+		waiter, err := db.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer waiter.Close()
+		wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err = waiter.Up(wctx, "", db.Options{LockTimeout: time.Minute})
+		if !errors.Is(err, db.ErrInterrupted) || !strings.HasPrefix(err.Error(), "interrupted while waiting for the migration lock; database "+waiter.String()+" is at ") {
+			t.Fatalf("err = %v, want an interruption while waiting", err)
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("the wait ended %s after the run started, want about 0.5s", took)
+		}
+	})
+}
+
+// TestNegativeLockTimeoutRefused: a negative lock timeout is a mistake,
+// not "do not wait".
+func TestNegativeLockTimeoutRefused(t *testing.T) {
+	d := migtest.New(t, "sqlite")
+	_, err := d.Runner.Up(context.Background(), "", db.Options{LockTimeout: -time.Second})
+	want := "lock timeout -1s is negative: give how long to wait for another run's lock, or 0 for the default (10m0s)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if d.Current() != "" {
+		t.Fatal("a run with a negative lock timeout ran")
+	}
+}

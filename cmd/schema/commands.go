@@ -11,6 +11,7 @@ import (
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/migrations"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // app is one run of the command: where it writes and what the flags say.
@@ -46,6 +47,9 @@ Exit codes: 0 success, 1 failure (including drift found by verify),
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if twice := (*givenTwiceError)(nil); errors.As(err, &twice) {
+			return usagef("%v (see %s --help)", twice, c.CommandPath())
+		}
 		return usagef("%v (see %s --help)", err, c.CommandPath())
 	})
 	root.PersistentFlags().StringVar(&a.databaseURL, "database-url", "",
@@ -55,7 +59,54 @@ Exit codes: 0 success, 1 failure (including drift found by verify),
 	root.AddCommand(a.adoptCommand())
 	root.AddCommand(a.diffCommand())
 	root.AddCommand(a.newCommand())
+	refuseConflictingRepeats(root)
 	return root
+}
+
+// refuseConflictingRepeats makes every flag of cmd and its subcommands
+// refuse a second, different value: which database or revision a run
+// would use is then a guess (pflag silently keeps the last). The same
+// value twice is harmless and accepted.
+func refuseConflictingRepeats(cmd *cobra.Command) {
+	wrap := func(f *pflag.Flag) {
+		if _, done := f.Value.(*onceValue); !done {
+			f.Value = &onceValue{Value: f.Value, name: f.Name}
+		}
+	}
+	cmd.PersistentFlags().VisitAll(wrap)
+	cmd.Flags().VisitAll(wrap)
+	for _, c := range cmd.Commands() {
+		refuseConflictingRepeats(c)
+	}
+}
+
+type onceValue struct {
+	pflag.Value
+	name  string
+	first *string
+}
+
+func (v *onceValue) Set(s string) error {
+	if v.first != nil && *v.first != s {
+		return &givenTwiceError{name: v.name}
+	}
+	v.first = &s
+	return v.Value.Set(s)
+}
+
+// givenTwiceError names the flag only: its values may be secrets.
+type givenTwiceError struct{ name string }
+
+func (e *givenTwiceError) Error() string {
+	return fmt.Sprintf("--%s is given twice with different values: give it once", e.name)
+}
+
+// checkLockTimeout refuses a negative wait; 0 means the default.
+func checkLockTimeout(d time.Duration) error {
+	if d < 0 {
+		return usagef("--lock-timeout must not be negative, got %s: give how long to wait, as 30s or 10m", d)
+	}
+	return nil
 }
 
 func (a *app) runRoot(cmd *cobra.Command, args []string) error {
@@ -161,6 +212,9 @@ func (a *app) upCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for another run to finish (default 10m)")
 	cmd.Flags().BoolVar(&acceptChanged, "accept-changed", false, acceptChangedUsage)
 	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if err := checkLockTimeout(lockTimeout); err != nil {
+			return err
+		}
 		if cmd.Flags().Changed("to") {
 			return revision("--to", to, false)
 		}
@@ -181,7 +235,7 @@ func (a *app) upCommand() *cobra.Command {
 		}
 		a.live = newLiveReporter(a.stdout, a.stderr, a.tty)
 		res, err := d.Up(ctx, to, db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged})
-		a.live.finish(res, err)
+		a.live.finish()
 		renderAccepted(a.stdout, res.Accepted)
 		if err != nil {
 			return err
@@ -215,6 +269,9 @@ func (a *app) downCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for another run to finish (default 10m)")
 	cmd.Flags().BoolVar(&acceptChanged, "accept-changed", false, acceptChangedUsage)
 	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if err := checkLockTimeout(lockTimeout); err != nil {
+			return err
+		}
 		var set []string
 		for _, f := range []string{"to", "steps", "all"} {
 			if cmd.Flags().Changed(f) {
@@ -244,7 +301,7 @@ func (a *app) downCommand() *cobra.Command {
 	cmd.RunE = a.withDB(func(ctx context.Context, d *db.Database) error {
 		a.live = newLiveReporter(a.stdout, a.stderr, a.tty)
 		res, err := d.Down(ctx, req, db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged})
-		a.live.finish(res, err)
+		a.live.finish()
 		renderAccepted(a.stdout, res.Accepted)
 		if err != nil {
 			return err

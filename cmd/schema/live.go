@@ -9,14 +9,11 @@ import (
 	"github.com/openwebui-go/schema/db"
 )
 
-// liveReporter prints a run as it goes: each step on stdout once it has
-// finished, with its notices indented below it, and, when stderr is a
-// terminal, the progress of a step running longer than a second on one
-// self-overwriting stderr line, at most once a second.
-//
-// The runner reports a step's start but not its end; a step has finished
-// when the next one starts or the run returns, so the line for a step is
-// printed then.
+// liveReporter prints a run as it goes: each step on stdout once it is
+// done (committed: the runner reports a step done only then, so what is
+// printed as applied is applied), with its notices indented below it, and,
+// when stderr is a terminal, the progress of a step running longer than a
+// second on one self-overwriting stderr line, at most once a second.
 type liveReporter struct {
 	mu       sync.Mutex
 	out, err io.Writer
@@ -29,9 +26,8 @@ type liveReporter struct {
 }
 
 type runningStep struct {
-	step    db.StepResult
-	start   time.Time
-	notices []string
+	step  db.StepResult
+	start time.Time
 }
 
 // progressEvery limits progress lines to about one a second.
@@ -44,20 +40,28 @@ func newLiveReporter(out, err io.Writer, tty bool) *liveReporter {
 func (r *liveReporter) StepStarted(s db.StepResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.now()
-	if r.cur != nil {
-		r.printStep(r.cur, now.Sub(r.cur.start))
-	}
-	r.cur = &runningStep{step: s, start: now}
+	r.cur = &runningStep{step: s, start: r.now()}
 }
 
-func (r *liveReporter) Notice(s db.StepResult, msg string) {
+// StepDone prints the step: the runner calls it once the step committed.
+func (r *liveReporter) StepDone(s db.StepResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.cur != nil && r.cur.step.ID == s.ID {
-		r.cur.notices = append(r.cur.notices, msg)
+	r.cur = nil
+	r.clearLocked()
+	verb := "applied"
+	if s.Direction == db.DirectionDown {
+		verb = "rolled back"
+	}
+	fmt.Fprintf(r.out, "%s %s %s (%s)\n", verb, s.ID, s.Name, formatDuration(s.Duration))
+	for _, n := range s.Notices {
+		fmt.Fprintf(r.out, "  note: %s\n", n)
 	}
 }
+
+// Notice prints nothing yet: a step's notices come with it in StepDone,
+// and those of a step that did not happen are not printed.
+func (r *liveReporter) Notice(db.StepResult, string) {}
 
 func (r *liveReporter) Progress(s db.StepResult, done, total int64) {
 	if !r.tty {
@@ -79,37 +83,14 @@ func (r *liveReporter) Progress(s db.StepResult, done, total int64) {
 	r.progressLine = true
 }
 
-// finish prints the last step of a run that succeeded; the step a failed
-// run was in is not printed (the error names it), though the steps that
-// finished before it are.
-func (r *liveReporter) finish(res db.Result, err error) {
+// finish ends the run's output: a step still running when the run ended
+// (it failed or was interrupted) is not printed, since it did not happen;
+// the error says what became of it.
+func (r *liveReporter) finish() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	cur := r.cur
 	r.cur = nil
-	if cur == nil || len(res.Steps) == 0 {
-		r.clearLocked()
-		return
-	}
-	last := res.Steps[len(res.Steps)-1]
-	if last.ID != cur.step.ID || last.Direction != cur.step.Direction {
-		r.clearLocked() // the running step failed
-		return
-	}
-	_ = err // a step recorded in res finished, whatever failed after it
-	r.printStep(cur, last.Duration)
-}
-
-func (r *liveReporter) printStep(s *runningStep, took time.Duration) {
 	r.clearLocked()
-	verb := "applied"
-	if s.step.Direction == db.DirectionDown {
-		verb = "rolled back"
-	}
-	fmt.Fprintf(r.out, "%s %s %s (%s)\n", verb, s.step.ID, s.step.Name, formatDuration(took))
-	for _, n := range s.notices {
-		fmt.Fprintf(r.out, "  note: %s\n", n)
-	}
 }
 
 func (r *liveReporter) clearProgress() {

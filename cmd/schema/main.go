@@ -12,12 +12,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
+	"log"
 	"os"
 	"os/signal"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
+
+	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/openwebui-go/schema/internal/dialect"
 )
 
 // Exit codes.
@@ -28,10 +32,22 @@ const (
 )
 
 func main() {
+	// The MySQL driver also logs some connection errors on stderr, besides
+	// returning them: errors are one line, printed below.
+	gomysql.SetLogger(log.New(io.Discard, "", 0))
 	// A closed stdout (schema up | head) must not kill a run halfway:
 	// writes fail instead, and the run finishes or rolls back cleanly.
 	signal.Ignore(syscall.SIGPIPE)
+	// SIGINT or SIGTERM cancels the run: the step in flight rolls back
+	// (on MySQL/MariaDB it stops, and the next run redoes it), and the
+	// command says so and where the database is. A second signal kills
+	// at once, as it would without the first: the database is safe then
+	// too, only the message is lost.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr))
 	stop()
 	os.Exit(code)
@@ -40,7 +56,7 @@ func main() {
 // execute runs one command line and returns its exit code. Errors become
 // one line on stderr: "schema: <reason>".
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) int {
-	a := &app{stdout: stdout, stderr: stderr, tty: tty}
+	a := &app{stdout: &quietPipe{w: stdout}, stderr: stderr, tty: tty}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -104,51 +120,67 @@ func oneLine(s string) string {
 // credentials matches the user:password@ part of anything URL-shaped.
 var credentials = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):[^@\s]*@`)
 
-// mask is the last guard against printing a password: the db package
-// already scrubs its errors, but a password can also come back in an echo
-// of the command line (an unknown command or revision that is a URL).
+// secretOption matches an option whose name says it holds a secret
+// (password=, sslpassword=, passwd=, api_token=, ...) in URL-shaped text.
+// The value runs to a delimiter, or to a ":" that ends a clause
+// ("cannot open URL: reason").
+var secretOption = regexp.MustCompile(`(?i)([?&;][a-z0-9_.]*(?:pass|pwd|secret|token|key)[a-z0-9_.]*=)(?:[^&;:\s"'` + "`" + `]|:\S)*`)
+
+// mask is the last guard against printing a secret: the db package already
+// scrubs its errors, but a secret can also come back in an echo of the
+// command line (an unknown command, a revision or a flag value that is a
+// URL), or from code that forgot to scrub.
+//
+// The secrets known from the command line go first: the patterns after
+// them would cut a password that holds an "@" in two and leave its tail.
 func mask(s string, args []string) string {
-	s = credentials.ReplaceAllString(s, "$1:xxxxx@")
-	for _, p := range passwords(args) {
-		s = strings.ReplaceAll(s, p, "xxxxx")
+	var secrets []string
+	for _, raw := range urlsIn(args) {
+		secrets = append(secrets, dialect.SecretsIn(raw)...)
 	}
-	return s
+	s = dialect.MaskSecrets(s, secrets)
+	s = credentials.ReplaceAllString(s, "$1:xxxxx@")
+	return secretOption.ReplaceAllString(s, "${1}xxxxx")
 }
 
-// passwords are the passwords of the URLs this run may have used, in both
-// their URL-encoded and plain forms. Very short ones are left alone: the
-// pattern above covers them in URLs, and replacing them everywhere would
-// mangle the message.
-func passwords(args []string) []string {
-	candidates := []string{os.Getenv("DATABASE_URL")}
+// urlsIn lists what in this run may be a database URL: DATABASE_URL, the
+// --database-url values, and any argument or flag value that looks like
+// one (has "://", an "@" or an "=").
+func urlsIn(args []string) []string {
+	out := []string{os.Getenv("DATABASE_URL")}
 	for i, a := range args {
-		switch {
-		case strings.HasPrefix(a, "--database-url="):
-			candidates = append(candidates, strings.TrimPrefix(a, "--database-url="))
-		case a == "--database-url" && i+1 < len(args):
-			candidates = append(candidates, args[i+1])
+		if a == "--database-url" && i+1 < len(args) {
+			out = append(out, args[i+1])
 		}
-	}
-	var out []string
-	for _, raw := range candidates {
-		_, rest, ok := strings.Cut(raw, "://")
-		if !ok {
-			continue
+		if name, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(name, "-") && !strings.Contains(name, "://") {
+			a = v
 		}
-		at := strings.LastIndex(rest, "@")
-		if at < 0 {
-			continue
-		}
-		_, pass, ok := strings.Cut(rest[:at], ":")
-		if !ok || len(pass) < 4 {
-			continue
-		}
-		out = append(out, pass)
-		if plain, err := url.PathUnescape(pass); err == nil && plain != pass {
-			out = append(out, plain)
+		if strings.Contains(a, "://") || strings.ContainsAny(a, "@=") {
+			out = append(out, a)
 		}
 	}
 	return out
+}
+
+// quietPipe is standard output that a reader may close early (schema
+// status | head -3). Once it has, output is dropped instead of failing:
+// the command finishes its work, prints no "broken pipe", and exits with
+// the code of the work itself.
+type quietPipe struct {
+	w      io.Writer
+	closed atomic.Bool
+}
+
+func (p *quietPipe) Write(b []byte) (int, error) {
+	if p.closed.Load() {
+		return len(b), nil
+	}
+	n, err := p.w.Write(b)
+	if errors.Is(err, syscall.EPIPE) {
+		p.closed.Store(true)
+		return len(b), nil
+	}
+	return n, err
 }
 
 // isTerminal reports whether f is a terminal (a character device), where

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -321,19 +322,24 @@ func TestLiveReporter(t *testing.T) {
 
 	t.Run("steps and notices", func(t *testing.T) {
 		var out, errw bytes.Buffer
-		clock := &fakeClock{time.Unix(0, 0)}
 		r := newLiveReporter(&out, &errw, false)
-		r.now = clock.now
 		r.StepStarted(a)
 		r.Notice(a, "3 chat IDs skipped")
 		r.Progress(a, 5, 10)
-		clock.t = clock.t.Add(2 * time.Millisecond)
-		r.StepStarted(b)
+		if out.Len() != 0 {
+			t.Fatalf("a step was printed before it was done: %q", out.String())
+		}
+		a := a
+		a.Duration, a.Notices = 2*time.Millisecond, []string{"3 chat IDs skipped"}
+		r.StepDone(a)
 		if want := "applied aaa first (2ms)\n  note: 3 chat IDs skipped\n"; out.String() != want {
 			t.Fatalf("after the first step: %q, want %q", out.String(), want)
 		}
+		r.StepStarted(b)
+		b := b
 		b.Duration = 1500 * time.Millisecond
-		r.finish(db.Result{Steps: []db.StepResult{a, b}}, nil)
+		r.StepDone(b)
+		r.finish()
 		if want := "applied bbb second (1.5s)\n"; !strings.HasSuffix(out.String(), want) {
 			t.Errorf("last step: %q, want suffix %q", out.String(), want)
 		}
@@ -342,13 +348,14 @@ func TestLiveReporter(t *testing.T) {
 		}
 	})
 
-	t.Run("failed step is not printed", func(t *testing.T) {
+	t.Run("a step not done is not printed", func(t *testing.T) {
 		var out bytes.Buffer
 		r := newLiveReporter(&out, &bytes.Buffer{}, false)
 		r.StepStarted(a)
+		r.StepDone(a)
 		r.StepStarted(b)
 		r.Notice(b, "about a step that failed")
-		r.finish(db.Result{Steps: []db.StepResult{a}}, context.Canceled)
+		r.finish()
 		if strings.Contains(out.String(), "bbb") || strings.Contains(out.String(), "failed") {
 			t.Errorf("the failed step was reported: %q", out.String())
 		}
@@ -362,7 +369,7 @@ func TestLiveReporter(t *testing.T) {
 		r := newLiveReporter(&out, &bytes.Buffer{}, false)
 		d := step("ccc", "third", db.DirectionDown)
 		r.StepStarted(d)
-		r.finish(db.Result{Steps: []db.StepResult{d}}, nil)
+		r.StepDone(d)
 		if !strings.HasPrefix(out.String(), "rolled back ccc third (") {
 			t.Errorf("got %q", out.String())
 		}
@@ -388,7 +395,7 @@ func TestLiveReporter(t *testing.T) {
 		if !strings.Contains(errw.String(), "aaa first: 20 of 30 (66%)") {
 			t.Errorf("progress line text: %q", errw.String())
 		}
-		r.finish(db.Result{Steps: []db.StepResult{a}}, nil)
+		r.StepDone(a)
 		if !strings.HasSuffix(errw.String(), "\r\033[K") {
 			t.Errorf("the progress line is not cleared before the step is printed: %q", errw.String())
 		}
@@ -419,6 +426,163 @@ func TestOneLine(t *testing.T) {
 	} {
 		if got := oneLine(in); got != want {
 			t.Errorf("oneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestLockTimeoutMustNotBeNegative: a negative wait is a usage error on
+// up and down, refused before the database is touched.
+func TestLockTimeoutMustNotBeNegative(t *testing.T) {
+	for _, cmd := range []string{"up", "down"} {
+		for _, v := range []string{"-1s", "-1ns", "-10m"} {
+			t.Run(cmd+" "+v, func(t *testing.T) {
+				url, path := sqliteURL(t)
+				code, stdout, stderr := runCLI(t, cmd, "--database-url", url, "--lock-timeout="+v)
+				if code != exitUsage {
+					t.Fatalf("exit code %d, want %d (stderr %q)", code, exitUsage, stderr)
+				}
+				requireOneErrorLine(t, stderr, "--lock-timeout must not be negative, got "+v)
+				if stdout != "" || exists(path) {
+					t.Errorf("a usage error must not touch the database (stdout %q)", stdout)
+				}
+			})
+		}
+	}
+	url, _ := sqliteURL(t)
+	if code, _, stderr := runCLI(t, "up", "--database-url", url, "--lock-timeout=0s"); code != exitOK {
+		t.Errorf("--lock-timeout=0s: exit %d: %s", code, stderr)
+	}
+}
+
+// TestRepeatedFlagsMustAgree: a flag given twice with different values is
+// a usage error (which database, which revision, would be a guess); the
+// same value twice is harmless.
+func TestRepeatedFlagsMustAgree(t *testing.T) {
+	url, path := sqliteURL(t)
+	other, otherPath := sqliteURL(t)
+	for _, args := range [][]string{
+		{"status", "--database-url", url, "--database-url", other},
+		{"--database-url", url, "status", "--database-url=" + other},
+		{"up", "--database-url", url, "--to", "7e5b5dc7342b", "--to", "242a2047eae0"},
+		{"down", "--database-url", url, "--steps", "1", "--steps", "2"},
+		{"status", "--database-url", url, "--json", "--json=false"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, _, stderr := runCLI(t, args...)
+			if code != exitUsage {
+				t.Fatalf("exit code %d, want %d (stderr %q)", code, exitUsage, stderr)
+			}
+			requireOneErrorLine(t, stderr, "is given twice with different values")
+			if exists(path) || exists(otherPath) {
+				t.Error("a usage error must not touch a database")
+			}
+		})
+	}
+	if code, _, stderr := runCLI(t, "status", "--database-url", url, "--database-url", url, "--json", "--json"); code != exitOK {
+		t.Errorf("the same value twice: exit %d: %s", code, stderr)
+	}
+}
+
+// brokenPipe is a stdout whose reader has gone after the first write, as
+// with schema status | head -1.
+type brokenPipe struct{ writes int }
+
+func (b *brokenPipe) Write(p []byte) (int, error) {
+	b.writes++
+	if b.writes > 1 {
+		return 0, &os.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.EPIPE}
+	}
+	return len(p), nil
+}
+
+// TestClosedStdoutIsQuiet: a reader that stops reading is not an error:
+// nothing on stderr, and the exit code is that of the command's work.
+func TestClosedStdoutIsQuiet(t *testing.T) {
+	url, _ := sqliteURL(t)
+	if code, _, stderr := runCLI(t, "up", "--database-url", url); code != exitOK {
+		t.Fatalf("up: exit %d: %s", code, stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"status", "--database-url", url}, exitOK},
+		{[]string{"history"}, exitOK},
+		{[]string{"history", "--json"}, exitOK},
+		{[]string{"verify", "--database-url", url}, exitOK},
+		{[]string{"down", "--database-url", url, "--steps", "2"}, exitOK},
+		{[]string{"up", "--database-url", url}, exitOK},
+		{[]string{"--help"}, exitOK},
+		{[]string{"up", "--database-url", url, "--to", "7e5b5dc7342b"}, exitFailure},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var errw bytes.Buffer
+			code := execute(context.Background(), tc.args, &brokenPipe{}, &errw, false)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d (stderr %q)", code, tc.code, errw.String())
+			}
+			if strings.Contains(errw.String(), "broken pipe") {
+				t.Errorf("stderr reports the closed stdout: %q", errw.String())
+			}
+			if tc.code == exitOK && errw.Len() != 0 {
+				t.Errorf("stderr should be empty, got %q", errw.String())
+			}
+		})
+	}
+}
+
+// TestSecretsNeverEchoed: a secret given in any form, anywhere on the
+// command line or in DATABASE_URL, never comes back in an error, including
+// the echo of an argument (an unknown command, a revision that is a URL).
+func TestSecretsNeverEchoed(t *testing.T) {
+	const secret = "Zq7EchoSecret"
+	forms := []string{
+		"postgres://u:" + secret + "@127.0.0.1:1/db",
+		"postgres://u@127.0.0.1:1/db?password=" + secret,
+		"postgres://u@127.0.0.1:1/db?sslpassword=" + secret + "&bad=%zz",
+		"mysql://u@127.0.0.1:1/db?passwd=" + secret + ";x",
+		"postgres://u:" + secret + "/x@127.0.0.1:notaport/db",
+		"u:" + secret + "@127.0.0.1:1/db",
+	}
+	for _, leaky := range forms {
+		for _, args := range [][]string{
+			{leaky},
+			{"stamp", leaky},
+			{"up", "--to", leaky},
+			{"down", "--to=" + leaky},
+			{"new", leaky},
+			{"status", "--database-url", leaky},
+			{"status", "--database-url=" + leaky, "--json"},
+			{"status", "--lock-timeout", leaky},
+			{"up", "--lock-timeout", leaky},
+			{"down", "--steps", leaky},
+			{"current", "--database-url", "sqlite://", "--database-url", leaky},
+		} {
+			code, stdout, stderr := runCLI(t, args...)
+			if code == exitOK || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("%v: exit %d, stderr %q; want a failure on one line", args, code, stderr)
+			}
+			if strings.Contains(stdout+stderr, secret) || strings.Contains(stdout+stderr, "Zq7") {
+				t.Errorf("%v printed the secret: %q", args, stderr)
+			}
+		}
+	}
+}
+
+// TestMaskKeepsTheMessage: the last guard masks a secret option's value
+// up to where the URL ends, and no further.
+func TestMaskKeepsTheMessage(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	for in, want := range map[string]string{
+		"cannot open mysql://u@h/db?password=pw1: invalid connection":     "cannot open mysql://u@h/db?password=xxxxx: invalid connection",
+		"cannot open postgres://u@h/db?sslpassword=a:b&x=1 cannot parse":  "cannot open postgres://u@h/db?sslpassword=xxxxx&x=1 cannot parse",
+		"url `postgres://u@h/db?api_token=t0k`":                           "url `postgres://u@h/db?api_token=xxxxx`",
+		"x mysql://root:pa55word@h/db?charset=utf8mb4&passwd=p;y=2 z":     "x mysql://root:xxxxx@h/db?charset=utf8mb4&passwd=xxxxx;y=2 z",
+		"postgres://u:p@ss@h/db (given with an @ in the password) failed": "postgres://u:xxxxx@h/db (given with an @ in the password) failed",
+	} {
+		args := []string{"--database-url", "postgres://u:p@ss@h/db"}
+		if got := mask(in, args); got != want {
+			t.Errorf("mask(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -18,8 +18,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -93,13 +91,17 @@ func run() error {
 	return nil
 }
 
+// benchPrefix names the databases (and SQLite folders) the benchmark makes,
+// as dialect.NewScratchName spells them, so that those of an interrupted
+// run are recognised and dropped by the next once they are an hour old
+// and unused.
+const benchPrefix = "schemabench"
+
 // scratchURL creates an empty database and returns its URL and a cleanup.
 func scratchURL(ctx context.Context, dialectName string) (string, func(), error) {
-	suffix := make([]byte, 6)
-	rand.Read(suffix)
-	name := "schemabench_" + hex.EncodeToString(suffix)
 	if dialectName == "sqlite" {
-		dir, err := os.MkdirTemp("", name)
+		dialect.RemoveStaleScratchDirs(benchPrefix, time.Hour)
+		dir, err := dialect.MakeScratchDir(benchPrefix)
 		if err != nil {
 			return "", nil, err
 		}
@@ -118,20 +120,31 @@ func scratchURL(ctx context.Context, dialectName string) (string, func(), error)
 	if err != nil {
 		return "", nil, err
 	}
+	if _, err := dialect.DropStaleScratch(ctx, admin.DB, benchPrefix, time.Hour); err != nil {
+		fmt.Fprintln(os.Stderr, "schemabench: stale databases of earlier runs:", err)
+	}
+	name, err := dialect.NewScratchName(benchPrefix)
+	if err != nil {
+		admin.Close()
+		return "", nil, err
+	}
 	if err := dialect.CreateDatabase(admin.DB, name); err != nil {
 		admin.Close()
 		return "", nil, err
 	}
+	cleanup := func() { dialect.DropDatabase(admin.DB, name); admin.Close() }
 	target, err := dialect.Parse(server)
 	if err != nil {
+		cleanup()
 		return "", nil, err
 	}
 	sib, err := target.WithDatabase(name)
 	if err != nil {
+		cleanup()
 		return "", nil, err
 	}
 	u, err := sib.URL()
-	return u, func() { dialect.DropDatabase(admin.DB, name); admin.Close() }, err
+	return u, cleanup, err
 }
 
 // measured runs the schema binary and returns its wall time and peak RSS.

@@ -6,8 +6,10 @@ package dialect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -16,17 +18,24 @@ import (
 type RunMode int
 
 const (
-	// StepTransactions: each step runs in its own transaction, under a
-	// session-level lock held for the whole run (PostgreSQL).
+	// StepTransactions: each step runs in a transaction of its own which
+	// takes the run lock before anything else and holds it until it ends
+	// (BeginLocked): a transaction-scoped advisory lock on PostgreSQL, the
+	// write lock of BEGIN IMMEDIATE on SQLite. Nothing of a run outlives
+	// its transactions, which is what a transaction-pooling PgBouncer
+	// requires: there, a session's next transaction may run on another
+	// server connection.
 	StepTransactions RunMode = iota + 1
-	// RunTransaction: the whole run is one write transaction, which is the
-	// lock, and each step is a savepoint inside it (SQLite).
-	RunTransaction
 	// NoTransactions: DDL commits on its own, so steps are written to be
-	// re-run after a crash at any statement; a session-level lock guards
-	// the run (MySQL/MariaDB).
+	// re-run after a crash at any statement, and a session lock held by
+	// the run's pinned connection (LockSession) guards the whole run
+	// (MySQL/MariaDB).
 	NoTransactions
 )
+
+// ErrLockBusy is what one attempt at the run lock returns while another
+// run holds it; the runner waits and tries again until its lock timeout.
+var ErrLockBusy = errors.New("another run holds the migration lock")
 
 // Dialect is implemented once per database family.
 type Dialect interface {
@@ -38,13 +47,25 @@ type Dialect interface {
 	SQLType(t Type) string
 	RunMode() RunMode
 
-	// Lock takes the run lock on conn (a single pinned connection) and
-	// returns the function releasing it. Dialects whose run transaction is
-	// the lock return a no-op.
-	Lock(ctx context.Context, conn *gorm.DB, name string) (unlock func() error, err error)
-	// PrepareRun and FinishRun bracket a run on its pinned connection.
-	PrepareRun(conn *gorm.DB) error
-	FinishRun(conn *gorm.DB) error
+	// PrepareRun readies a run's pinned connection (outside any
+	// transaction) and returns what gives it back to the pool as it was.
+	// lockTimeout is the run's: SQLite waits that long for a busy
+	// database. Settings made here are session settings, so PostgreSQL
+	// makes none: behind a transaction-pooling PgBouncer a session setting
+	// lands on one server connection and the next transaction may run on
+	// another. Its settings are SET LOCAL, in the step's transaction.
+	PrepareRun(conn *gorm.DB, lockTimeout time.Duration) (finish func(ctx context.Context) error, err error)
+	// LockSession makes one attempt, without waiting, at the run lock
+	// held by conn's session until release (NoTransactions dialects); it
+	// returns ErrLockBusy while another run holds it. StepTransactions
+	// dialects take their lock in BeginLocked and return a no-op here.
+	LockSession(ctx context.Context, conn *gorm.DB, name string) (release func(ctx context.Context) error, err error)
+	// BeginLocked begins a transaction on conn that holds the run lock
+	// until it ends (StepTransactions dialects), waiting at most wait for
+	// it: ErrLockBusy if another run still holds it. ctx is used for the
+	// whole transaction, commit and rollback included, so it is one that
+	// a signal does not cancel; the statements of a step take their own.
+	BeginLocked(ctx context.Context, conn *gorm.DB, name string, wait time.Duration) (*gorm.DB, error)
 	// CheckStep runs after each step inside its transaction and fails it if
 	// the step left the database inconsistent.
 	CheckStep(tx *gorm.DB) error

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -28,15 +30,22 @@ func (mysqlDialect) RunMode() RunMode          { return NoTransactions }
 // as a query needs it; a larger configured value is kept.
 const mysqlRunTempTableBytes = 256 << 20
 
-// PrepareRun raises the run session's in-memory temporary table limit.
-func (mysqlDialect) PrepareRun(conn *gorm.DB) error {
-	return conn.Exec(fmt.Sprintf("SET SESSION tmp_table_size = GREATEST(@@tmp_table_size, %[1]d), max_heap_table_size = GREATEST(@@max_heap_table_size, %[1]d)",
-		mysqlRunTempTableBytes)).Error
+// PrepareRun raises the run session's in-memory temporary table limit
+// (MySQL has no transaction pooler to lose a session setting to).
+func (mysqlDialect) PrepareRun(conn *gorm.DB, _ time.Duration) (func(context.Context) error, error) {
+	if err := conn.Exec(fmt.Sprintf("SET SESSION tmp_table_size = GREATEST(@@tmp_table_size, %[1]d), max_heap_table_size = GREATEST(@@max_heap_table_size, %[1]d)",
+		mysqlRunTempTableBytes)).Error; err != nil {
+		return nil, err
+	}
+	// Gives the pooled connection back with the server's limits.
+	return func(ctx context.Context) error {
+		return conn.WithContext(ctx).Exec("SET SESSION tmp_table_size = DEFAULT, max_heap_table_size = DEFAULT").Error
+	}, nil
 }
 
-// FinishRun gives the pooled connection back with the server's limits.
-func (mysqlDialect) FinishRun(conn *gorm.DB) error {
-	return conn.Exec("SET SESSION tmp_table_size = DEFAULT, max_heap_table_size = DEFAULT").Error
+// BeginLocked is not used: steps run without a transaction on MySQL.
+func (mysqlDialect) BeginLocked(context.Context, *gorm.DB, string, time.Duration) (*gorm.DB, error) {
+	return nil, errors.New("MySQL runs steps without a transaction: the run holds a session lock instead")
 }
 
 func (mysqlDialect) CheckStep(*gorm.DB) error   { return nil }
@@ -95,26 +104,27 @@ func (d mysqlDialect) TimeToEpoch(col string) string {
 	return fmt.Sprintf("FLOOR(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', %s) / 1000000)", d.Quote(col))
 }
 
-func (d mysqlDialect) Lock(ctx context.Context, conn *gorm.DB, name string) (func() error, error) {
+// LockSession takes GET_LOCK, held by the run's session until released
+// or until the session ends (a crashed run's lock goes with it).
+func (d mysqlDialect) LockSession(ctx context.Context, conn *gorm.DB, name string) (func(context.Context) error, error) {
+	c := conn.WithContext(ctx)
 	var db string
-	if err := conn.Raw("SELECT DATABASE()").Scan(&db).Error; err != nil {
+	if err := c.Raw("SELECT DATABASE()").Scan(&db).Error; err != nil {
 		return nil, fmt.Errorf("take the migration lock: %w", err)
 	}
 	// GET_LOCK names are server-wide and at most 64 characters.
 	sum := sha256.Sum256([]byte(db + "." + name))
 	lock := "schema:" + hex.EncodeToString(sum[:])[:32]
-	for {
-		var got *int
-		if err := conn.WithContext(ctx).Raw("SELECT GET_LOCK(?, 1)", lock).Scan(&got).Error; err != nil {
-			return nil, fmt.Errorf("take the migration lock: %w", err)
-		}
-		if got != nil && *got == 1 {
-			return func() error { return conn.Exec("SELECT RELEASE_LOCK(?)", lock).Error }, nil
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("another process holds the migration lock (%s): %w", lock, err)
-		}
+	var got *int
+	if err := c.Raw("SELECT GET_LOCK(?, 0)", lock).Scan(&got).Error; err != nil {
+		return nil, fmt.Errorf("take the migration lock: %w", err)
 	}
+	if got == nil || *got != 1 {
+		return nil, ErrLockBusy
+	}
+	return func(ctx context.Context) error {
+		return conn.WithContext(ctx).Exec("SELECT RELEASE_LOCK(?)", lock).Error
+	}, nil
 }
 
 func (d mysqlDialect) createTable(m *Migrator, t Table) error {

@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -15,8 +16,6 @@ type postgresDialect struct{}
 func (postgresDialect) Name() string               { return "postgres" }
 func (postgresDialect) Quote(ident string) string  { return quoteWith('"', ident) }
 func (postgresDialect) RunMode() RunMode           { return StepTransactions }
-func (postgresDialect) PrepareRun(*gorm.DB) error  { return nil }
-func (postgresDialect) FinishRun(*gorm.DB) error   { return nil }
 func (postgresDialect) CheckStep(*gorm.DB) error   { return nil }
 func (postgresDialect) ByteOrder(e string) string  { return e + ` COLLATE "C"` }
 func (postgresDialect) CharLength(e string) string { return "char_length(" + e + ")" }
@@ -67,26 +66,58 @@ func (d postgresDialect) TimeToEpoch(col string) string {
 func (postgresDialect) MatchCollation(*gorm.DB, func() ([]string, error)) error { return nil }
 func (postgresDialect) tableOptions(*gorm.DB) (string, error)                   { return "", nil }
 
-func (d postgresDialect) Lock(ctx context.Context, conn *gorm.DB, name string) (func() error, error) {
+// pgTableOID is the oid of the table whose quoted name is the parameter, in
+// the current schema (the one a URL's search_path selects, where the
+// chain's tables live): to_regclass alone would take a table of that name
+// from any schema of the search_path when the current one lacks it.
+const pgTableOID = `to_regclass(quote_ident(current_schema()) || '.' || ?)`
+
+// PrepareRun makes no session setting: behind a transaction-pooling
+// PgBouncer it would hold on one server connection only.
+func (postgresDialect) PrepareRun(*gorm.DB, time.Duration) (func(context.Context) error, error) {
+	return func(context.Context) error { return nil }, nil
+}
+
+// LockSession is a no-op: the lock is taken in each step's transaction.
+func (postgresDialect) LockSession(context.Context, *gorm.DB, string) (func(context.Context) error, error) {
+	return func(context.Context) error { return nil }, nil
+}
+
+// pgLockKey is the advisory lock key of the run lock. Runs of earlier
+// versions took a session lock on the same key, so a replica still running
+// one and an upgraded one exclude each other.
+func pgLockKey(name string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(name))
-	key := int64(h.Sum64())
-	for {
-		var ok bool
-		if err := conn.WithContext(ctx).Raw("SELECT pg_try_advisory_lock(?)", key).Scan(&ok).Error; err != nil {
-			return nil, fmt.Errorf("take the migration lock: %w", err)
-		}
-		if ok {
-			return func() error {
-				return conn.Exec("SELECT pg_advisory_unlock(?)", key).Error
-			}, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("another process holds the migration lock (advisory lock %d): %w", key, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
+	return int64(h.Sum64())
+}
+
+// BeginLocked begins a transaction and takes the transaction-scoped
+// advisory lock in it, which PostgreSQL releases at commit or rollback:
+// unlike a session lock, it holds through a transaction-pooling PgBouncer.
+// One attempt, without waiting (the runner waits between attempts, so a
+// waiting run holds no server connection).
+//
+// The transaction is READ COMMITTED whatever the server's default, so the
+// statements after the lock see what the previous holder committed; under
+// REPEATABLE READ the snapshot would date from before the lock was taken.
+func (postgresDialect) BeginLocked(ctx context.Context, conn *gorm.DB, name string, _ time.Duration) (*gorm.DB, error) {
+	tx := conn.WithContext(ctx).Begin(&sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if tx.Error != nil {
+		return nil, fmt.Errorf("begin a transaction: %w", tx.Error)
 	}
+	var ok bool
+	if err := tx.Raw("SELECT pg_try_advisory_xact_lock(?)", pgLockKey(name)).Scan(&ok).Error; err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("take the migration lock: %w", err)
+	}
+	if !ok {
+		if err := tx.Rollback().Error; err != nil {
+			return nil, fmt.Errorf("end a transaction that did not get the migration lock: %w", err)
+		}
+		return nil, ErrLockBusy
+	}
+	return tx, nil
 }
 
 func (d postgresDialect) createTable(m *Migrator, t Table) error {
@@ -161,7 +192,7 @@ func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) e
 	}
 	if p.pkChanged {
 		var name string
-		if err := m.Scan(`SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(?) AND contype = 'p'`,
+		if err := m.Scan(`SELECT conname FROM pg_constraint WHERE conrelid = `+pgTableOID+` AND contype = 'p'`,
 			[]any{t}, &name); err != nil && len(from.PrimaryKey) > 0 {
 			return fmt.Errorf("find primary key: %w", err)
 		}

@@ -223,7 +223,7 @@ func (c tableCopy) whole(m *Migrator) error {
 func (d postgresDialect) rebuildTable(m *Migrator, r Rebuild) error {
 	to := r.To
 	found, err := m.Strings(`SELECT conrelid::regclass::text || '.' || conname FROM pg_constraint
-		WHERE contype = 'f' AND confrelid = to_regclass(?) AND conrelid <> confrelid`, d.Quote(to.Name))
+		WHERE contype = 'f' AND confrelid = `+pgTableOID+` AND conrelid <> confrelid`, d.Quote(to.Name))
 	if err != nil {
 		return err
 	}

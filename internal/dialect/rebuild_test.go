@@ -1,8 +1,10 @@
 package dialect_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/testdb"
@@ -44,10 +46,11 @@ func TestRebuildReferrers(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if err := d.PrepareRun(conn); err != nil {
+			finish, err := d.PrepareRun(conn, time.Minute)
+			if err != nil {
 				return err
 			}
-			defer d.FinishRun(conn)
+			defer finish(context.Background())
 			m, err := dialect.NewMigrator(conn)
 			if err != nil {
 				return err

@@ -2,16 +2,17 @@ package dialect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 )
 
-// sqliteDialect runs a migration as one write transaction (BEGIN IMMEDIATE,
-// which is also the lock) with a savepoint per step, and with foreign-key
-// enforcement off: SQLite cannot change it inside a transaction, and a
+// sqliteDialect runs each step in a write transaction of its own (BEGIN
+// IMMEDIATE, which is also the lock), with foreign-key enforcement off: SQLite cannot change it inside a transaction, and a
 // table rebuild must not fire the ON DELETE actions of tables that
 // reference the rebuilt one. Each step instead ends with a
 // foreign_key_check, which fails the step if any reference dangles.
@@ -19,7 +20,7 @@ type sqliteDialect struct{}
 
 func (sqliteDialect) Name() string               { return "sqlite" }
 func (sqliteDialect) Quote(ident string) string  { return quoteWith('`', ident) }
-func (sqliteDialect) RunMode() RunMode           { return RunTransaction }
+func (sqliteDialect) RunMode() RunMode           { return StepTransactions }
 func (sqliteDialect) ByteOrder(e string) string  { return e } // BINARY is SQLite's default collation
 func (sqliteDialect) CharLength(e string) string { return "length(" + e + ")" }
 
@@ -69,16 +70,69 @@ func (d sqliteDialect) TimeToEpoch(col string) string {
 func (sqliteDialect) MatchCollation(*gorm.DB, func() ([]string, error)) error { return nil }
 func (sqliteDialect) tableOptions(*gorm.DB) (string, error)                   { return "", nil }
 
-func (sqliteDialect) Lock(context.Context, *gorm.DB, string) (func() error, error) {
-	return func() error { return nil }, nil
+// PrepareRun turns foreign-key enforcement off (SQLite ignores the pragma
+// inside a transaction, hence on the connection) and makes the run wait up
+// to its lock timeout for a database another connection is writing.
+func (sqliteDialect) PrepareRun(conn *gorm.DB, lockTimeout time.Duration) (func(context.Context) error, error) {
+	if err := refuseReadOnly(conn); err != nil {
+		return nil, err
+	}
+	var busy int64
+	if err := conn.Raw("PRAGMA busy_timeout").Scan(&busy).Error; err != nil {
+		return nil, err
+	}
+	if err := conn.Exec("PRAGMA foreign_keys = OFF").Error; err != nil {
+		return nil, err
+	}
+	if err := setBusyTimeout(conn, lockTimeout); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		c := conn.WithContext(ctx)
+		return errors.Join(c.Exec("PRAGMA foreign_keys = ON").Error, setBusyTimeout(c, time.Duration(busy)*time.Millisecond))
+	}, nil
 }
 
-func (sqliteDialect) PrepareRun(conn *gorm.DB) error {
-	return conn.Exec("PRAGMA foreign_keys = OFF").Error
+func setBusyTimeout(conn *gorm.DB, d time.Duration) error {
+	return conn.Exec(fmt.Sprintf("PRAGMA busy_timeout = %d", max(d.Milliseconds(), 0))).Error
 }
 
-func (sqliteDialect) FinishRun(conn *gorm.DB) error {
-	return conn.Exec("PRAGMA foreign_keys = ON").Error
+// LockSession is a no-op: each step's BEGIN IMMEDIATE is the lock.
+func (sqliteDialect) LockSession(context.Context, *gorm.DB, string) (func(context.Context) error, error) {
+	return func(context.Context) error { return nil }, nil
+}
+
+// BeginLocked begins a write transaction (BEGIN IMMEDIATE, from the
+// connection's _txlock): the database's one write lock, held until commit
+// or rollback, which is the run lock. It waits up to wait for it, through
+// the busy timeout, which is then put back for the step's statements: the
+// runner waits in slices so that a signal is heard while it waits.
+func (sqliteDialect) BeginLocked(ctx context.Context, conn *gorm.DB, _ string, wait time.Duration) (*gorm.DB, error) {
+	c := conn.WithContext(ctx)
+	var busy int64
+	if err := c.Raw("PRAGMA busy_timeout").Scan(&busy).Error; err != nil {
+		return nil, err
+	}
+	if err := setBusyTimeout(c, wait); err != nil {
+		return nil, err
+	}
+	restore := func(db *gorm.DB) error { return setBusyTimeout(db, time.Duration(busy)*time.Millisecond) }
+	tx := c.Begin()
+	if tx.Error != nil {
+		err := tx.Error
+		if rErr := restore(c); rErr != nil {
+			return nil, errors.Join(err, rErr)
+		}
+		if isSQLiteBusy(err) {
+			return nil, ErrLockBusy
+		}
+		return nil, fmt.Errorf("begin a write transaction: %w", err)
+	}
+	if err := restore(tx); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
 }
 
 func (sqliteDialect) CheckStep(tx *gorm.DB) error {

@@ -4,18 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/mattn/go-sqlite3"
@@ -31,7 +34,7 @@ import (
 const DefaultURL = "sqlite:///data/webui.db"
 
 // Target is a parsed DATABASE_URL: which dialect, how to reach it, and how
-// to name it in messages without its password.
+// to name it in messages without its secrets.
 type Target struct {
 	Dialect Dialect
 	// Database is the PostgreSQL or MySQL database name, or the SQLite path
@@ -39,12 +42,12 @@ type Target struct {
 	Database string
 	dsn      string
 	redacted string
-	password string
+	secrets  []string      // every secret the URL carries, in every encoding: scrubbed from errors
 	u        *url.URL      // network dialects: the URL, for WithDatabase
 	busy     time.Duration // SQLite: how long to wait for a lock
 }
 
-// String is the URL with its password masked.
+// String is the URL with its secrets masked.
 func (t Target) String() string { return t.redacted }
 
 // InMemory reports an in-memory SQLite database.
@@ -56,67 +59,305 @@ var schemes = map[string]string{
 	"mysql": "mysql", "mysql+pymysql": "mysql", "mysql+mysqldb": "mysql", "mariadb": "mysql", "mariadb+pymysql": "mysql",
 }
 
+const schemeHint = "use sqlite, postgres, postgresql (+psycopg2), mysql (+pymysql) or mariadb"
+
+// errMalformedQuery is the one message for a query string that does not
+// parse, on every dialect. It never quotes the query: a value may be a
+// secret.
+const errMalformedQuery = `malformed query string in database URL: write options as name=value joined by "&" (not ";"), with a literal "%" written as %25`
+
 // Parse reads a SQLAlchemy-style database URL as Open WebUI accepts it.
-// Errors are one line, name the problem, and never contain the password.
+// Errors are one line, name the problem, and never contain a secret: they
+// quote a URL only as rebuilt from its parsed parts with secrets masked,
+// and never quote an option's value.
 func Parse(raw string) (Target, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return Target{}, errors.New("database URL is empty")
 	}
+	if strings.IndexFunc(raw, unicode.IsControl) >= 0 {
+		return Target{}, errors.New("database URL contains a control character (a line break, tab or NUL): remove it, or percent-encode it")
+	}
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		return Target{}, fmt.Errorf("database URL %q has no scheme: expected sqlite:///path.db, postgresql://... or mysql://...", maskUnparsed(raw))
+		const hint = "expected sqlite:///path.db, postgresql://... or mysql://..."
+		if strings.ContainsAny(raw, "@:?=") || len(raw) > 200 {
+			return Target{}, errors.New("database URL has no scheme: " + hint)
+		}
+		return Target{}, fmt.Errorf("database URL %q has no scheme: %s", raw, hint)
 	}
 	name, known := schemes[strings.ToLower(scheme)]
 	if !known {
-		return Target{}, fmt.Errorf("unsupported database URL scheme %q: use sqlite, postgres, postgresql (+psycopg2), mysql (+pymysql) or mariadb", scheme)
+		if !validScheme.MatchString(scheme) {
+			return Target{}, errors.New("unsupported database URL scheme: " + schemeHint)
+		}
+		return Target{}, fmt.Errorf("unsupported database URL scheme %q: %s", scheme, schemeHint)
 	}
 	if name == "sqlite" {
 		return parseSQLite(rest)
 	}
-	u, err := url.Parse(name + "://" + rest)
+	u, written, err := splitURL(name, rest)
 	if err != nil {
-		return Target{}, fmt.Errorf("malformed database URL %q: %s", maskUnparsed(raw), describeURLError(err))
+		return Target{}, err
 	}
-	if u.Host == "" && !(name == "mysql" && u.Query().Get("unix_socket") != "") && !(name == "postgres" && u.Query().Get("host") != "") {
-		return Target{}, fmt.Errorf("database URL %s names no host", redact(u))
+	q := u.Query()
+	if u.Host == "" && !(name == "mysql" && q.Get("unix_socket") != "") && !(name == "postgres" && q.Get("host") != "") {
+		return Target{}, fmt.Errorf("database URL %s names no host", clip(redact(u)))
 	}
+	var t Target
 	if name == "postgres" {
-		return parsePostgres(u)
+		t, err = parsePostgres(u)
+	} else {
+		t, err = parseMySQL(u)
 	}
-	return parseMySQL(u)
+	if err == nil && written != "" {
+		t.secrets = withEncodings(append(t.secrets, written))
+	}
+	return t, err
 }
 
-func describeURLError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
+var validScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-]{0,39}$`)
+
+// splitURL reads what follows "scheme://" in a PostgreSQL or MySQL URL. It
+// returns the URL with its parts decoded, and the password as written (to
+// scrub it in that form too).
+//
+// SQLAlchemy lets a password hold any character, "@", "/", "?" and "#"
+// included, so the user information is not cut at the first delimiter as
+// in a web URL: see cutUserinfo.
+func splitURL(scheme, rest string) (u *url.URL, writtenPassword string, err error) {
+	userinfo, hasUser, rest, err := cutUserinfo(rest)
+	uncertain := err == errUncertainUserinfo
+	if err != nil && !uncertain {
+		return nil, "", err
 	}
-	return err.Error()
+	u = &url.URL{Scheme: scheme}
+	masked := ""
+	if hasUser {
+		name, pass, hasPass := strings.Cut(userinfo, ":")
+		user, err1 := url.PathUnescape(name)
+		password, err2 := url.PathUnescape(pass)
+		if err1 != nil || err2 != nil {
+			return nil, "", errors.New(`malformed database URL: the user name or password has a "%" that does not start a %XX escape: write a literal "%" as %25`)
+		}
+		u.User = url.User(user)
+		if hasPass {
+			u.User = url.UserPassword(user, password)
+			writtenPassword = pass
+		}
+		masked = (&url.URL{User: maskedUser(u.User)}).String()[2:]
+	}
+	if strings.Contains(rest, "#") {
+		return nil, "", errors.New(`malformed database URL: it has a "#" after the user name and password; percent-encode it as %23`)
+	}
+	rest, query, _ := strings.Cut(rest, "?")
+	hostport, path, _ := strings.Cut(rest, "/")
+	q, err := checkQuery(query)
+	if err != nil {
+		return nil, "", err
+	}
+	if uncertain && (path == "" || hostport == "" && !q.Has("host") && !q.Has("unix_socket")) {
+		// The error would show what may be a piece of the password as the
+		// host or the database.
+		return nil, "", errors.New(`malformed database URL: it names no host or no database, or its password holds an unencoded "@": percent-encode "@" in the password as %40`)
+	}
+	// What the errors below show: the URL so far, with the password masked
+	// and without the port and query, which may hold what a user meant as
+	// one (postgres://u:pw/db, with no "@", has "pw" as its port).
+	hostOnly, port, hasPort := splitHostPort(hostport)
+	shown := clip(fmt.Sprintf("%s://%s%s/%s", scheme, masked, hostOnly, path))
+	if uncertain {
+		shown = scheme + "://" + masked + "…"
+	}
+	if hasPort && port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port[0] == '+' {
+			return nil, "", fmt.Errorf("malformed database URL %q: the port must be a number from 1 to 65535", shown)
+		}
+	}
+	if hostOnly != "" {
+		h, err := url.Parse("//" + hostOnly)
+		if err != nil || h.User != nil || h.Port() != "" || h.Path != "" || h.Host == "" {
+			return nil, "", errors.New("malformed database URL: the host is not a valid name or address (write an IPv6 address in brackets, as [::1]:5432)")
+		}
+		u.Host = h.Host
+		if hasPort {
+			u.Host += ":" + port
+		}
+	} else if hasPort {
+		return nil, "", errors.New("malformed database URL: it has a port but no host")
+	}
+	if u.Path, err = url.PathUnescape(path); err != nil {
+		return nil, "", errors.New(`malformed database URL: the database name has a "%" that does not start a %XX escape: write a literal "%" as %25`)
+	}
+	u.Path = "/" + u.Path
+	u.RawQuery = query
+	return u, writtenPassword, nil
 }
 
-// maskUnparsed hides what looks like a password in a URL that did not parse.
-func maskUnparsed(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
+// cutUserinfo splits "user:password" off the rest of a URL. SQLAlchemy
+// lets a password hold any character, so the user information ends at the
+// "@" after which a host and a path follow: a "/" and no "@" or "#" before
+// the query string. A user name holds no "/", "?" or "#" (as in
+// SQLAlchemy's pattern); a password holds anything. When several "@"
+// qualify, the one whose query string is plausible (no "#", no "@" in an
+// option's name) wins; when that leaves more than one
+// (postgres://u:p@h/db?sslrootcert=/a@b/c) the URL is refused rather than
+// guessed at. When none qualifies, the last "@" that can end a user name
+// is taken, so that the error that follows does not show the password.
+func cutUserinfo(rest string) (userinfo string, ok bool, after string, err error) {
+	colon := strings.IndexByte(rest, ':')
+	bad := strings.IndexAny(rest, "/?#")
+	var candidates []int
+	fallback := -1
+	for i := strings.IndexByte(rest, '@'); i >= 0; {
+		next := strings.IndexByte(rest[i+1:], '@')
+		if next >= 0 {
+			next += i + 1
+		}
+		userEnd := i
+		if colon >= 0 && colon < i {
+			userEnd = colon
+		}
+		if bad < 0 || bad >= userEnd {
+			fallback = i
+			// The host and path run to the query string, which must come
+			// before the next "@".
+			seg := rest[i+1:]
+			if next >= 0 {
+				seg = rest[i+1 : next]
+			}
+			hostPath, _, hasQuery := strings.Cut(seg, "?")
+			if (hasQuery || next < 0) && strings.Contains(hostPath, "/") && !strings.Contains(hostPath, "#") {
+				candidates = append(candidates, i)
+			}
+		}
+		i = next
 	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return raw
+	end := -1
+	switch {
+	case len(candidates) == 1:
+		end = candidates[0]
+	case len(candidates) > 8:
+		return "", false, "", errAmbiguousUserinfo
+	case len(candidates) > 1:
+		// Prefer the one whose query string is plausible.
+		for _, i := range candidates {
+			if _, query, _ := strings.Cut(rest[i+1:], "?"); plausibleQuery(query) {
+				if end >= 0 {
+					return "", false, "", errAmbiguousUserinfo
+				}
+				end = i
+			}
+		}
+		if end < 0 {
+			return "", false, "", errAmbiguousUserinfo
+		}
+	case fallback >= 0:
+		end = fallback
+	default:
+		return "", false, rest, nil
 	}
-	creds := rest[:at]
-	if user, _, hasPass := strings.Cut(creds, ":"); hasPass {
-		return scheme + "://" + user + ":xxxxx@" + rest[at+1:]
+	if fallback > end {
+		// A later "@" could also end a user name: what follows the chosen
+		// one may be a piece of the password, so errors must not show it.
+		err = errUncertainUserinfo
 	}
-	return raw
+	return rest[:end], true, rest[end+1:], err
 }
 
-func redact(u *url.URL) string {
-	return u.Redacted()
+// errUncertainUserinfo is not a refusal: cutUserinfo returns it with a
+// split that errors must not show past the user name.
+var errUncertainUserinfo = errors.New("uncertain end of the user information")
+
+var errAmbiguousUserinfo = errors.New(`ambiguous database URL: more than one "@" could end the user name and password; percent-encode "@" in the password as %40 (and "/", "?", "#" as %2F, %3F, %23)`)
+
+// plausibleQuery reports a query string that could follow a URL's path:
+// no "#", and no "@" in an option's name.
+func plausibleQuery(query string) bool {
+	if strings.Contains(query, "#") {
+		return false
+	}
+	for pair := range strings.SplitSeq(query, "&") {
+		if name, _, _ := strings.Cut(pair, "="); strings.Contains(name, "@") {
+			return false
+		}
+	}
+	return true
 }
+
+// splitHostPort separates host and port as written, IPv6 brackets kept.
+func splitHostPort(hostport string) (host, port string, hasPort bool) {
+	if strings.HasPrefix(hostport, "[") {
+		end := strings.LastIndexByte(hostport, ']')
+		if end < 0 {
+			return hostport, "", false
+		}
+		if p, ok := strings.CutPrefix(hostport[end+1:], ":"); ok {
+			return hostport[:end+1], p, true
+		}
+		return hostport, "", false
+	}
+	if i := strings.LastIndexByte(hostport, ':'); i >= 0 {
+		return hostport[:i], hostport[i+1:], true
+	}
+	return hostport, "", false
+}
+
+// checkQuery reads a URL's query string strictly: well-formed, every
+// option named and given a value, none given twice (the drivers would
+// silently take one).
+func checkQuery(raw string) (url.Values, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, errors.New(errMalformedQuery)
+	}
+	for pair := range strings.SplitSeq(raw, "&") {
+		if pair != "" && !strings.Contains(pair, "=") {
+			return nil, errors.New(errMalformedQuery) // libpq refuses it too
+		}
+	}
+	for _, k := range sortedKeys(q) {
+		if k == "" {
+			return nil, errors.New(errMalformedQuery)
+		}
+		if len(q[k]) > 1 {
+			return nil, fmt.Errorf("database URL option %s is given twice: keep one", optionName(k, q))
+		}
+	}
+	return q, nil
+}
+
+func sortedKeys(q url.Values) []string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// quoteName quotes an option name for a message, cut to a readable length.
+func quoteName(name string) string {
+	if r := []rune(name); len(r) > 64 {
+		name = string(r[:64]) + "…"
+	}
+	return strconv.Quote(name)
+}
+
+// clip keeps a URL shown in a message to a readable length.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 200 {
+		return string(r[:100]) + "…" + string(r[len(r)-60:])
+	}
+	return s
+}
+
+// maxBusySeconds is the longest SQLite lock wait a URL may ask for: the
+// busy timeout is a C int of milliseconds.
+const maxBusySeconds = math.MaxInt32 / 1000
 
 func parseSQLite(rest string) (Target, error) {
+	const hint = "use sqlite:///relative.db, sqlite:////absolute.db or sqlite:// for memory"
 	path, query, _ := strings.Cut(rest, "?")
 	switch {
 	case path == "" || path == "/:memory:" || path == ":memory:":
@@ -124,27 +365,37 @@ func parseSQLite(rest string) (Target, error) {
 	case strings.HasPrefix(path, "/"):
 		path = path[1:] // sqlite:///rel.db is relative, sqlite:////abs.db absolute
 	default:
-		return Target{}, fmt.Errorf("SQLite URL sqlite://%s has a host part: use sqlite:///relative.db or sqlite:////absolute.db", rest)
+		// The host part may hold a user and password (sqlite://:pw@/x.db):
+		// show it only when it cannot.
+		host, _, _ := strings.Cut(path, "/")
+		if strings.ContainsAny(host, "@:") || len(host) > 100 {
+			return Target{}, errors.New("SQLite URL has a host part: " + hint)
+		}
+		return Target{}, fmt.Errorf("SQLite URL has a host part %q: %s", host, hint)
 	}
 	if path == "" {
-		return Target{}, errors.New("SQLite URL names no file: use sqlite:///relative.db, sqlite:////absolute.db or sqlite:// for memory")
+		return Target{}, errors.New("SQLite URL names no file: " + hint)
 	}
-	opts, err := url.ParseQuery(query)
+	if base := path[strings.LastIndexByte(path, '/')+1:]; base == "" || base == "." || base == ".." {
+		return Target{}, errors.New("SQLite URL names a folder, not a file: " + hint)
+	}
+	opts, err := checkQuery(query)
 	if err != nil {
-		return Target{}, fmt.Errorf("SQLite URL has malformed options %q", query)
+		return Target{}, err
 	}
 	busy := 5000
-	for k, v := range opts {
+	for _, k := range sortedKeys(opts) {
+		v := opts.Get(k)
 		switch k {
 		case "timeout": // pysqlite's connect timeout, in seconds
-			secs, err := strconv.ParseFloat(v[0], 64)
-			if err != nil || secs < 0 {
-				return Target{}, fmt.Errorf("SQLite URL option timeout=%q is not a number of seconds", v[0])
+			secs, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(secs) || secs < 0 || secs > maxBusySeconds {
+				return Target{}, fmt.Errorf("SQLite URL option timeout is not a number of seconds from 0 to %d", maxBusySeconds)
 			}
 			busy = int(secs * 1000)
 		case "check_same_thread", "uri": // Python-only, meaningless here
 		default:
-			return Target{}, fmt.Errorf("unsupported SQLite URL option %q (supported: timeout)", k)
+			return Target{}, fmt.Errorf("unsupported SQLite URL option %s (supported: timeout)", optionName(k, opts))
 		}
 	}
 	params := fmt.Sprintf("_foreign_keys=1&_busy_timeout=%d&_txlock=immediate&_loc=UTC", busy)
@@ -166,28 +417,82 @@ func escapeSQLitePath(p string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
+// postgresRefused are options pgx would not understand and so would send
+// to the server as settings at connection time: a secret among them would
+// travel to the server (and its log) as a setting, the rest would fail
+// with the server's "unrecognized configuration parameter". They are
+// refused, by name, before connecting.
+var postgresRefused = map[string]string{
+	"passwd": "give the password as postgresql://user:PASSWORD@host/db or password=",
+	"pwd":    "give the password as postgresql://user:PASSWORD@host/db or password=",
+	"pass":   "give the password as postgresql://user:PASSWORD@host/db or password=",
+}
+
+// libpqOnly are libpq's connection keywords that pgx does not implement.
+var libpqOnly = []string{
+	"hostaddr", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+	"tcp_user_timeout", "gssencmode", "gsslib", "gssdelegation", "sslcompression", "sslcrl",
+	"sslcrldir", "sslkeylogfile", "ssl_min_protocol_version", "ssl_max_protocol_version",
+	"requiressl", "requirepeer", "load_balance_hosts", "replication", "fallback_application_name",
+	"oauth_issuer", "oauth_client_id", "oauth_client_secret", "oauth_scope",
+	"scram_client_key", "scram_server_key",
+}
+
+func init() {
+	for _, k := range libpqOnly {
+		postgresRefused[k] = "a libpq option the Go driver (pgx) does not support"
+	}
+}
+
 func parsePostgres(u *url.URL) (Target, error) {
 	db := strings.TrimPrefix(u.Path, "/")
 	if db == "" {
-		return Target{}, fmt.Errorf("PostgreSQL URL %s names no database", redact(u))
+		return Target{}, fmt.Errorf("PostgreSQL URL %s names no database", clip(redact(u)))
 	}
-	if u.Port() != "" {
-		if _, err := strconv.Atoi(u.Port()); err != nil {
-			return Target{}, fmt.Errorf("PostgreSQL URL %s has a bad port", redact(u))
+	q, err := checkQuery(u.RawQuery)
+	if err != nil {
+		return Target{}, err
+	}
+	for _, k := range sortedKeys(q) {
+		if why, refused := postgresRefused[strings.ToLower(k)]; refused {
+			return Target{}, fmt.Errorf("unsupported PostgreSQL URL option %s: %s", quoteName(k), why)
 		}
 	}
-	pass, _ := u.User.Password()
+	if err := onePassword(u, q, "password"); err != nil {
+		return Target{}, err
+	}
 	// pgx caches prepared statements per connection by default, and a
 	// cached statement fails once a migration changes the columns it
 	// returns ("cached plan must not change result type"). A schema tool
 	// changes schemas under its own connections, so it uses exec mode,
 	// which still takes one round trip. The URL may choose otherwise.
+	// The option is appended to the query as written: pgx decodes a query
+	// as libpq does ("+" is a plus), so re-encoding it would change values.
 	dsn := *u
-	if q := dsn.Query(); q.Get("default_query_exec_mode") == "" {
-		q.Set("default_query_exec_mode", "exec")
-		dsn.RawQuery = q.Encode()
+	if q.Get("default_query_exec_mode") == "" {
+		dsn.RawQuery = strings.TrimPrefix(dsn.RawQuery+"&default_query_exec_mode=exec", "&")
 	}
-	return Target{Dialect: postgresDialect{}, Database: db, dsn: dsn.String(), redacted: redact(u), password: pass, u: u}, nil
+	return Target{Dialect: postgresDialect{}, Database: db, dsn: dsn.String(), redacted: redact(u), secrets: secretsOf(u), u: u}, nil
+}
+
+// onePassword refuses a URL that gives two different passwords (in the
+// user part and as an option), rather than let the driver pick one.
+func onePassword(u *url.URL, q url.Values, keys ...string) error {
+	var seen []string
+	if p, ok := u.User.Password(); ok {
+		seen = append(seen, p)
+	}
+	for _, k := range keys {
+		if q.Has(k) {
+			seen = append(seen, q.Get(k))
+		}
+	}
+	for _, p := range seen[min(1, len(seen)):] {
+		if p != seen[0] {
+			return errors.New("database URL gives two passwords (in the user part and as an option, or as password= and passwd=) that differ: keep one")
+		}
+	}
+	return nil
 }
 
 // mysqlOptions maps SQLAlchemy/PyMySQL query options to the Go driver's.
@@ -196,7 +501,15 @@ var mysqlOptions = map[string]string{"charset": "charset", "collation": "collati
 func parseMySQL(u *url.URL) (Target, error) {
 	db := strings.TrimPrefix(u.Path, "/")
 	if db == "" {
-		return Target{}, fmt.Errorf("MySQL URL %s names no database", redact(u))
+		return Target{}, fmt.Errorf("MySQL URL %s names no database", clip(redact(u)))
+	}
+	q, err := checkQuery(u.RawQuery)
+	if err != nil {
+		return Target{}, err
+	}
+	// PyMySQL and MySQLdb take the password as an option too.
+	if err := onePassword(u, q, "password", "passwd"); err != nil {
+		return Target{}, err
 	}
 	cfg := gomysql.NewConfig()
 	cfg.User = u.User.Username()
@@ -208,33 +521,27 @@ func parseMySQL(u *url.URL) (Target, error) {
 	port := u.Port()
 	if port == "" {
 		port = "3306"
-	} else if _, err := strconv.Atoi(port); err != nil {
-		return Target{}, fmt.Errorf("MySQL URL %s has a bad port", redact(u))
 	}
 	cfg.Addr = net.JoinHostPort(u.Hostname(), port)
 	// The session speaks UTC, so CURRENT_TIMESTAMP and datetime values are UTC.
 	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
-	q := u.Query()
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(q) {
 		v := q.Get(k)
 		switch {
 		case k == "unix_socket":
 			cfg.Net, cfg.Addr = "unix", v
+		case k == "password" || k == "passwd":
+			cfg.Passwd = v
 		case mysqlOptions[k] != "":
 			cfg.Params[mysqlOptions[k]] = v
 		default:
-			return Target{}, fmt.Errorf("unsupported MySQL URL option %q (supported: charset, collation, unix_socket)", k)
+			return Target{}, fmt.Errorf("unsupported MySQL URL option %s (supported: charset, collation, unix_socket, password)", optionName(k, q))
 		}
 	}
 	if cfg.Params["charset"] == "" {
 		cfg.Params["charset"] = "utf8mb4"
 	}
-	return Target{Dialect: mysqlDialect{}, Database: db, dsn: cfg.FormatDSN(), redacted: redact(u), password: cfg.Passwd, u: u}, nil
+	return Target{Dialect: mysqlDialect{}, Database: db, dsn: cfg.FormatDSN(), redacted: redact(u), secrets: secretsOf(u), u: u}, nil
 }
 
 // WithDatabase is the same server and credentials with another database:
@@ -258,20 +565,26 @@ func Open(t Target) (*gorm.DB, error) {
 		return nil, errors.New("no database target")
 	}
 	var dialector gorm.Dialector
+	var readOnly *ReadOnlyError
 	switch t.Dialect.(type) {
 	case sqliteDialect:
-		if !t.InMemory() {
-			if dir := filepath.Dir(t.Database); dir != "." {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					return nil, fmt.Errorf("create the folder for %s: %w", t, err)
-				}
-			}
+		dsn, ro, err := sqliteDSN(t)
+		if err != nil {
+			return nil, err
 		}
-		dialector = sqlite.Open(t.dsn)
+		dialector, readOnly = sqlite.Open(dsn), ro
 	case postgresDialect:
 		cfg, err := pgx.ParseConfig(t.dsn)
 		if err != nil {
 			return nil, t.scrub(fmt.Errorf("cannot open %s: %w", t, err))
+		}
+		// A cancelled statement (a signal to the command) is cancelled on
+		// the server, as psql's Ctrl-C does: the step's transaction then
+		// rolls back at once, its locks with it. pgx's default breaks the
+		// connection instead, and the server finishes the statement before
+		// it notices.
+		cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+			return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 10 * time.Second}
 		}
 		// timestamptz values come back in UTC, as they do on the other
 		// dialects, rather than in the process's local zone.
@@ -320,16 +633,26 @@ func Open(t Target) (*gorm.DB, error) {
 		sqlDB.Close()
 		return nil, t.scrub(fmt.Errorf("cannot connect to %s: %w", t, err))
 	}
+	if readOnly != nil {
+		if err := db.Use(readOnlyMark{readOnly}); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+	}
 	return db, nil
 }
 
-// scrub removes the password from an error's text, whatever the driver put
-// there, while keeping the error chain for errors.Is.
+// scrub removes every secret of the target from an error's text, whatever
+// the driver put there, while keeping the error chain for errors.Is.
 func (t Target) scrub(err error) error {
-	if err == nil || t.password == "" || !strings.Contains(err.Error(), t.password) {
-		return err
+	if err == nil {
+		return nil
 	}
-	return &scrubbedError{msg: strings.ReplaceAll(err.Error(), t.password, "xxxxx"), err: err}
+	msg := err.Error()
+	if masked := MaskSecrets(msg, t.secrets); masked != msg {
+		return &scrubbedError{msg: masked, err: err}
+	}
+	return err
 }
 
 type scrubbedError struct {
@@ -340,7 +663,7 @@ type scrubbedError struct {
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
 
-// Scrub applies the target's password scrubbing to any error.
+// Scrub applies the target's scrubbing of secrets to any error.
 func (t Target) Scrub(err error) error { return t.scrub(err) }
 
 // CreateDatabase and DropDatabase manage a sibling database on the target's

@@ -12,6 +12,7 @@ package snapshot
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -112,7 +113,11 @@ func Take(ctx context.Context, db *gorm.DB) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inspect %s database: %w", name, err)
 	}
-	s, err := drv.InspectSchema(ctx, "", &schema.InspectOptions{Mode: schema.InspectTables})
+	in, err := currentSchema(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s database: %w", name, err)
+	}
+	s, err := drv.InspectSchema(ctx, in, &schema.InspectOptions{Mode: schema.InspectTables})
 	if err != nil {
 		return nil, fmt.Errorf("inspect %s database: %w", name, err)
 	}
@@ -126,6 +131,24 @@ func Take(ctx context.Context, db *gorm.DB) (*Snapshot, error) {
 	}
 	sort.Slice(snap.Tables, func(i, j int) bool { return snap.Tables[i].Name < snap.Tables[j].Name })
 	return snap, nil
+}
+
+// currentSchema is the schema to inspect: on PostgreSQL the one the URL's
+// search_path selects (?search_path=app), which is where the chain creates
+// its tables, never public just because it exists; "" elsewhere, which
+// is the connection's database.
+func currentSchema(ctx context.Context, db *gorm.DB) (string, error) {
+	if db.Dialector.Name() != "postgres" {
+		return "", nil
+	}
+	var in *string
+	if err := db.WithContext(ctx).Raw("SELECT current_schema()").Scan(&in).Error; err != nil {
+		return "", fmt.Errorf("read the current schema: %w", err)
+	}
+	if in == nil {
+		return "", errors.New("the search_path names no schema that exists in the database: create the schema, or fix search_path in the URL")
+	}
+	return *in, nil
 }
 
 func atlasDriver(name string, db *sql.DB) (migrate.Driver, error) {

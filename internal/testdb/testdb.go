@@ -9,13 +9,13 @@
 package testdb
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/openwebui-go/schema/internal/dialect"
 	"gorm.io/gorm"
@@ -45,6 +45,15 @@ type server struct {
 	err    error
 }
 
+// Prefix starts the name of every test database: schematest_<unix
+// time>_<pid>_<random> (dialect.NewScratchName), so that those of killed
+// test runs can be told apart and dropped.
+const Prefix = "schematest"
+
+// staleAge is how old an unused test database must be before another test
+// run drops it; no test runs that long.
+const staleAge = time.Hour
+
 var servers = map[string]*server{"postgres": {}, "mysql": {}}
 
 func (s *server) connect(name string) {
@@ -56,6 +65,10 @@ func (s *server) connect(name string) {
 		if s.err == nil {
 			sqlDB, _ := s.admin.DB()
 			sqlDB.SetMaxOpenConns(2)
+			// Test processes that were killed (a timeout, ^C) never ran
+			// their clean-ups: drop their databases once they are old
+			// and unused. Best effort; the tests do not depend on it.
+			_, _ = dialect.DropStaleScratch(context.Background(), s.admin, Prefix, staleAge)
 		}
 	})
 }
@@ -111,7 +124,10 @@ func NewTarget(t testing.TB, name string) dialect.Target {
 		}
 		t.Skip(msg)
 	}
-	dbName := "schematest_" + randomSuffix()
+	dbName, err := dialect.NewScratchName(Prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := dialect.CreateDatabase(s.admin, dbName); err != nil {
 		t.Fatalf("create %s database %s: %v", name, dbName, err)
 	}
@@ -140,14 +156,6 @@ func URL(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	return u
-}
-
-func randomSuffix() string {
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 // Each runs f as a subtest per dialect.
