@@ -64,7 +64,7 @@ func (d *Database) Adopt(ctx context.Context) (AdoptReport, error) {
 	if err != nil {
 		return r, d.scrub(fmt.Errorf("inspect %s: %w", d, err))
 	}
-	if diffs := snapshot.Compare(want, live, "chain at "+orBase(rev), "live database"); len(diffs) > 0 {
+	if diffs := snapshot.CompareIgnoringCollation(want, live, "chain at "+orBase(rev), "live database"); len(diffs) > 0 {
 		r.Differences = diffs
 		return r, fmt.Errorf("%w at %s in %d way(s); nothing was recorded: bring the schema to the shape of revision %s (Open WebUI's migrations, or by hand) and run adopt again",
 			ErrSchemaMismatch, orBase(rev), len(diffs), orBase(rev))
