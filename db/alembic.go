@@ -128,7 +128,7 @@ func (d *Database) Adopt(ctx context.Context) (AdoptReport, error) {
 // compareWithChain lists how the live schema differs from the chain's at
 // rev: what adopt requires to be empty.
 func compareWithChain(chainAt, live *snapshot.Snapshot, rev string) []Difference {
-	return snapshot.Compare(chainAt, live, "chain at "+orBase(rev), "live database")
+	return snapshot.CompareIgnoringCollation(chainAt, live, "chain at "+orBase(rev), "live database")
 }
 
 // adoptBySchema is Adopt without alembic_version: the revision is the one

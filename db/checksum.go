@@ -95,11 +95,26 @@ func readChecksums(db *gorm.DB) (map[string]string, error) {
 	return out, rows.Err()
 }
 
+// checksumState compares a step's recorded checksum with its code's:
+// changed when they differ and the recorded one is not an earlier released
+// version of the step (migrations.Amended), whose reason amended then
+// gives. Nothing recorded is neither.
+func checksumState(id, recorded, code string) (changed bool, amended string) {
+	if recorded == "" || recorded == code {
+		return false, ""
+	}
+	if a, ok := migrations.Amended(id, recorded); ok {
+		return false, a.Reason
+	}
+	return true, ""
+}
+
 // checkChecksums compares the applied steps' recorded checksums with their
 // code's before a run. A changed step refuses the run unless accept is
 // set, in which case the code's checksum is recorded and the step
 // returned. A step recorded without a checksum (before this check
-// existed) gets the code's: trust on first use.
+// existed) gets the code's: trust on first use. So does a step recorded
+// with the checksum of an earlier released version of it (an amendment).
 func checkChecksums(db *gorm.DB, chain []migrations.Step, st state, accept bool) ([]ChangedStep, error) {
 	recorded, err := readChecksums(db)
 	if err != nil {
@@ -112,12 +127,12 @@ func checkChecksums(db *gorm.DB, chain []migrations.Step, st state, accept bool)
 		if err != nil {
 			return nil, err
 		}
-		switch rec := recorded[s.ID]; rec {
-		case code:
-		case "":
-			fill = append(fill, s)
-		default:
+		rec := recorded[s.ID]
+		switch isChanged, _ := checksumState(s.ID, rec, code); {
+		case isChanged:
 			changed = append(changed, ChangedStep{ID: s.ID, Name: s.Name, Recorded: rec, Code: code})
+		case rec != code: // nothing recorded, or an earlier version's
+			fill = append(fill, s)
 		}
 	}
 	if len(changed) > 0 && !accept {

@@ -182,9 +182,9 @@ func schemaTables(db *gorm.DB) ([]string, error) {
 	return slices.DeleteFunc(tables, func(t string) bool { return containsFold(snapshot.Bookkeeping, t) }), nil
 }
 
-// chainTables caches tablesByRevision for one chain (tests may register
+// revisionTables caches tablesByRevision for one chain (tests may register
 // steps, so the chain's IDs are the key).
-var chainTables struct {
+var revisionTables struct {
 	mu    sync.Mutex
 	key   string
 	byRev [][]string
@@ -202,10 +202,10 @@ func tablesByRevision(chain []migrations.Step) ([][]string, error) {
 		ids[i] = s.ID
 	}
 	key := strings.Join(ids, ",")
-	chainTables.mu.Lock()
-	defer chainTables.mu.Unlock()
-	if chainTables.key == key {
-		return chainTables.byRev, nil
+	revisionTables.mu.Lock()
+	defer revisionTables.mu.Unlock()
+	if revisionTables.key == key {
+		return revisionTables.byRev, nil
 	}
 	// A context of its own: the caller's may carry a crash plan or a
 	// recorder meant for the caller's run. It marks the run as the one
@@ -225,7 +225,7 @@ func tablesByRevision(chain []migrations.Step) ([][]string, error) {
 	if len(notes.byRev) != len(chain)+1 {
 		return nil, fmt.Errorf("run the chain on a scratch SQLite database to learn its tables: %d steps started, want %d", len(notes.byRev)-1, len(chain))
 	}
-	chainTables.key, chainTables.byRev = key, notes.byRev
+	revisionTables.key, revisionTables.byRev = key, notes.byRev
 	return notes.byRev, nil
 }
 

@@ -319,6 +319,12 @@ func (r *run) prepare(db *gorm.DB) (state, error) {
 	if err := r.d.tableGuard(db, chain); err != nil {
 		return state{}, err
 	}
+	// Last, once per run: the chain's tables take its collation (MySQL).
+	if r.first {
+		if err := r.d.target.Dialect.MatchCollation(db, chainTables(db.Statement.Context)); err != nil {
+			return state{}, fmt.Errorf("convert the tables to the chain's collation: %w", err)
+		}
+	}
 	// --- end of pre-run checks ---
 	// Once per run: the records table, once there, stays. (A statement
 	// in every unit would also shift the write counts that the crash

@@ -22,9 +22,12 @@ type StepStatus struct {
 	// nothing was: pending, or applied before checksums were recorded);
 	// CodeChecksum is the checksum of the step's code now. Changed means
 	// both are set and differ: the step was edited after it ran here.
+	// Amended, instead, says why the step changed since the earlier
+	// released version recorded here, which runs accept as the step.
 	Checksum     string `json:"checksum,omitempty"`
 	CodeChecksum string `json:"code_checksum"`
 	Changed      bool   `json:"changed"`
+	Amended      string `json:"amended,omitempty"`
 }
 
 // Status is the whole chain with what is applied.
@@ -91,7 +94,7 @@ func (d *Database) Status(ctx context.Context) (Status, error) {
 			return Status{}, err
 		}
 		ss.Checksum = recorded[s.ID]
-		ss.Changed = ss.Checksum != "" && ss.Checksum != ss.CodeChecksum
+		ss.Changed, ss.Amended = checksumState(s.ID, ss.Checksum, ss.CodeChecksum)
 		if !ss.Applied {
 			out.Pending++
 		}

@@ -128,7 +128,7 @@ func (d *Database) modelsSnapshot(ctx context.Context, modelList []any) (*snapsh
 		return nil, err
 	}
 	defer cleanup()
-	if err := scratch.DB.AutoMigrate(modelList...); err != nil {
+	if err := AutoMigrate(scratch.DB, modelList...); err != nil {
 		return nil, fmt.Errorf("AutoMigrate the models on a scratch database: %w", err)
 	}
 	return snapshot.Take(ctx, scratch.DB)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/openwebui-go/schema/internal/dialect"
 )
@@ -21,9 +22,11 @@ import (
 // key, and in an array, non-strings and tags whose id is longer than a key
 // (255 characters). Empty tags are dropped and reported.
 //
-// MySQL/MariaDB: the default collation ignores case and accents, so ids such
-// as "café" and "cafe" are one key there; they merge into one tag (the id
-// inserted first, the byte-wise smallest name) instead of failing the step.
+// Ids compare byte for byte on every dialect ("café" and "cafe" are two
+// tags): MySQL's tables have a binary collation (internal/dialect). A tag
+// whose text is not UTF-8 (bytes, or an escaped unpaired surrogate, which
+// would decode to U+FFFD and merge with another) stays in the payload and
+// is reported.
 //
 // Down writes tag names (ordered by tag id, byte order) after the elements
 // still in each payload's "tags" array, creating the key, or an object for a
@@ -153,6 +156,9 @@ func planTagsMove(page []tagsChatRow, r *tagsUpReports) tagsMove {
 		if x.empty {
 			r.empty.add(c.id)
 		}
+		if x.badText {
+			r.badText.add(c.id)
+		}
 		for _, t := range x.tags {
 			if old, ok := names[t.id]; !ok || t.name < old {
 				names[t.id] = t.name
@@ -169,8 +175,7 @@ func planTagsMove(page []tagsChatRow, r *tagsUpReports) tagsMove {
 	for id := range names {
 		ids = append(ids, id)
 	}
-	// Sorted, so that which of two ids MySQL's collation equates is kept
-	// does not depend on map order.
+	// Sorted, so the statements do not depend on map order.
 	slices.Sort(ids)
 	mv.tags = make([][]any, len(ids))
 	for i, id := range ids {
@@ -217,7 +222,7 @@ func migrateTagsDown(m *dialect.Migrator) error {
 // re-run never appends a name twice.
 func restoreTags(m *dialect.Migrator) error {
 	tagged := tagsChatSet{table: "chat_tag", column: "chat_id"}
-	var refused tagsChatReport
+	var refused, badText tagsChatReport
 	var reason string
 	err := tagsChatPages(m, tagged, func(m *dialect.Migrator, page []tagsChatRow) error {
 		first, last := page[0].id, page[len(page)-1].id
@@ -233,8 +238,13 @@ func restoreTags(m *dialect.Migrator) error {
 			}
 			slices.SortFunc(tags, func(a, b tagsPayloadTag) int { return strings.Compare(a.id, b.id) })
 			list := make([]string, len(tags))
+			bad := false
 			for i, t := range tags {
 				list[i] = t.name
+				bad = bad || !utf8.ValidString(t.name)
+			}
+			if bad {
+				badText.add(c.id)
 			}
 			p, err := appendTagNames(c.payload, c.valid, list)
 			if err != nil {
@@ -258,6 +268,9 @@ func restoreTags(m *dialect.Migrator) error {
 	})
 	if err != nil {
 		return fmt.Errorf("write tag names back into chat payloads: %w", err)
+	}
+	if refused.n == 0 {
+		badText.notice(m, "have tag names that are not valid UTF-8 text; they were written back into the payload byte for byte")
 	}
 	if refused.n > 0 {
 		return fmt.Errorf(`%d chat(s) have tags but a payload that cannot take them back (it must be NULL or a JSON object whose "tags" is absent, null or an array), e.g. chat IDs %s (%s); fix those payloads or delete their chat_tag rows, then run the downgrade again`,

@@ -12,8 +12,8 @@ import (
 // shared row's name; chats without an owner (NULL user_id) count as owner
 // ''. A shared row (user_id '') stays only for tags no chat uses or an
 // ownerless chat uses. chat_tag.user_id is the chat's owner ('' for none).
-// On MySQL/MariaDB user IDs that differ only in case or accents are one key
-// (the default collation), so such users share their tag rows.
+// User IDs compare byte for byte on every dialect (MySQL's tables have a
+// binary collation), so "u" and "U" each get their own rows.
 //
 // Down keeps, of each tag id, the row with the byte-wise smallest user_id
 // (its name and nothing else: color and icon go with the columns).

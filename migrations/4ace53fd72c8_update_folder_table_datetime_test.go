@@ -3,6 +3,7 @@ package migrations_test
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,4 +154,108 @@ func TestUpdateFolderTableDatetimeReadByModels(t *testing.T) {
 			t.Fatalf("folders by created_at = %v, want %v", order, want)
 		}
 	})
+}
+
+// The range every dialect stores exactly: 0001-01-01T00:00:00Z (Go's zero
+// time, which a model with an unset time writes) to 9999-12-31T23:59:59Z.
+const (
+	folderFirstEpoch = -62135596800
+	folderLastEpoch  = 253402300799
+)
+
+// TestUpdateFolderTableDatetimeRangeEnds: the first and last second of the
+// range convert exactly and come back exactly, on every dialect.
+func TestUpdateFolderTableDatetimeRangeEnds(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dl string) {
+		d := migtest.Before(t, dl, revFolderDatetime)
+		d.Insert("folder", map[string]any{"id": "first", "user_id": "u1", "name": "F", "created_at": int64(folderFirstEpoch), "updated_at": int64(folderLastEpoch)})
+		d.Up()
+		created, updated := folderTimes(t, d, "first")
+		if want := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC); !created.Equal(want) {
+			t.Errorf("created_at = %v, want %v", created, want)
+		}
+		if want := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC); !updated.Equal(want) {
+			t.Errorf("updated_at = %v, want %v", updated, want)
+		}
+		d.Down()
+		row := d.Rows("SELECT " + d.Q("created_at") + ", " + d.Q("updated_at") + " FROM " + d.Q("folder"))
+		if want := []string{strconv.FormatInt(folderFirstEpoch, 10), strconv.FormatInt(folderLastEpoch, 10)}; len(row) != 1 || !slices.Equal(row[0], want) {
+			t.Fatalf("times after down = %v, want %v", row, want)
+		}
+	})
+}
+
+// TestUpdateFolderTableDatetimeOutOfRangeRefused: an epoch before year 1 or
+// after year 9999 refuses the step on every dialect, before any change,
+// naming the rows (PostgreSQL could store both, MySQL and SQLite neither).
+func TestUpdateFolderTableDatetimeOutOfRangeRefused(t *testing.T) {
+	for name, epochs := range map[string][2]int64{
+		"before year 1":   {folderFirstEpoch - 1, 0},
+		"long before":     {-100000000000, 0},
+		"after year 9999": {0, folderLastEpoch + 1},
+		"long after":      {0, 1 << 40},
+	} {
+		t.Run(name, func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, dl string) {
+				d := migtest.Before(t, dl, revFolderDatetime)
+				d.Insert("folder",
+					map[string]any{"id": "ok", "user_id": "u1", "name": "F", "created_at": 0, "updated_at": 0},
+					map[string]any{"id": "bad", "user_id": "u1", "name": "B", "created_at": epochs[0], "updated_at": epochs[1]})
+				schema, rows := d.Snapshot(), d.Dump()
+				_, err := d.UpErr()
+				if err == nil {
+					t.Fatalf("up converted epochs %v", epochs)
+				}
+				col := "created_at"
+				if epochs[0] == 0 {
+					col = "updated_at"
+				}
+				want := `1 value(s) of folder.` + col + ` cannot be converted to timestamptz (rows with id "bad")`
+				if !strings.Contains(err.Error(), want) {
+					t.Fatalf("up error = %v, want it to contain %q", err, want)
+				}
+				migtest.RequireSameSchema(t, schema, d.Snapshot(), "before the step", "after its refusal")
+				migtest.RequireSameData(t, rows, d.Dump(), "before the step", "after its refusal")
+			})
+		})
+	}
+}
+
+// TestUpdateFolderTableDatetimeDownOutOfRangeRefused: an instant written
+// after the upgrade outside the range (PostgreSQL holds both ends, SQLite
+// holds the text the driver writes, MySQL neither) refuses the down before
+// any change, naming the rows, as up would.
+func TestUpdateFolderTableDatetimeDownOutOfRangeRefused(t *testing.T) {
+	for name, at := range map[string]time.Time{
+		"year 0":     time.Date(0, 12, 31, 23, 59, 59, 0, time.UTC),
+		"year 10000": time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		t.Run(name, func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, dl string) {
+				d := migtest.Before(t, dl, revFolderDatetime)
+				d.Up()
+				ok := folderAt5Row{ID: "ok", UserID: "u1", Name: "A", CreatedAt: time.Unix(0, 0).UTC(), UpdatedAt: time.Unix(0, 0).UTC()}
+				bad := folderAt5Row{ID: "bad", UserID: "u1", Name: "B", CreatedAt: time.Unix(0, 0).UTC(), UpdatedAt: at}
+				if err := d.G.Create(&ok).Error; err != nil {
+					t.Fatal(err)
+				}
+				if err := d.G.Create(&bad).Error; err != nil {
+					// The MySQL driver sends years 1 to 9999 only; the
+					// server may take others as text.
+					text := at.Format("2006-01-02 15:04:05")
+					if err := d.G.Exec("INSERT INTO folder (id, user_id, name, created_at, updated_at) VALUES ('bad', 'u1', 'B', ?, ?)", "1970-01-01 00:00:00", text).Error; err != nil {
+						t.Skipf("%s cannot hold %v: %v", dl, at, err)
+					}
+				}
+				schema, rows := d.Snapshot(), d.Dump()
+				_, err := d.DownErr()
+				want := `1 value(s) of folder.updated_at cannot be converted to bigint (rows with id "bad")`
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("down error = %v, want it to contain %q", err, want)
+				}
+				migtest.RequireSameSchema(t, schema, d.Snapshot(), "before the down", "after its refusal")
+				migtest.RequireSameData(t, rows, d.Dump(), "before the down", "after its refusal")
+			})
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/openwebui-go/schema/internal/dialect"
 )
@@ -320,6 +321,7 @@ func folderDataRebuildItems(m *dialect.Migrator) error {
 	if err := m.CreateTable(folderDataItemsStaging); err != nil {
 		return err
 	}
+	var badText tally
 	err = m.Batches("folder", "id", folderDataFoldersPerBatch, func(m *dialect.Migrator, after *string, upTo string) error {
 		// Every folder of the batch, each starting with no chats.
 		where, args := m.KeyRange("id", after, upTo)
@@ -350,6 +352,9 @@ func folderDataRebuildItems(m *dialect.Migrator) error {
 			}
 			if ids, ok := chats[folderID]; ok {
 				chats[folderID] = append(ids, chatID)
+				if !utf8.ValidString(chatID) {
+					badText.add(fmt.Sprintf("%q", chatID))
+				}
 			}
 		}
 		if err := rows.Err(); err != nil {
@@ -359,11 +364,7 @@ func folderDataRebuildItems(m *dialect.Migrator) error {
 		rows.Close()
 		values := make([][]any, 0, len(order))
 		for _, id := range order {
-			items, err := folderDataItemsJSON(chats[id])
-			if err != nil {
-				return fmt.Errorf("encode items of folder %q: %w", id, err)
-			}
-			values = append(values, []any{id, items})
+			values = append(values, []any{id, folderDataItemsJSON(chats[id])})
 		}
 		for chunk := range slices.Chunk(values, folderDataRowsPerStatement) {
 			if err := m.InsertRows(folderDataItemsStaging.Name, folderDataItemsStaging.Columns, chunk, dialect.Conflict{}); err != nil {
@@ -375,6 +376,10 @@ func folderDataRebuildItems(m *dialect.Migrator) error {
 	if err != nil {
 		return err
 	}
+	if badText.n > 0 {
+		m.Noticef("chat.id: %d chat(s) have an ID that is not valid UTF-8 text; it was written into folder.items byte for byte (e.g. %s)",
+			badText.n, strings.Join(badText.sample, ", "))
+	}
 	if err := m.Exec(dialect.UpdateJoin(m.D, "folder", q(folderDataItemsStaging.Name), "s."+q("folder_id")+" = t."+q("id"),
 		[2]string{"items", "s." + q("items")})); err != nil {
 		return err
@@ -382,18 +387,18 @@ func folderDataRebuildItems(m *dialect.Migrator) error {
 	return m.DropTable(folderDataItemsStaging.Name)
 }
 
-// folderDataItemsJSON renders a folder's items, IDs sorted byte by byte.
-func folderDataItemsJSON(ids []string) (string, error) {
+// folderDataItemsJSON renders a folder's items, IDs sorted byte by byte
+// and written byte for byte (exactJSONString).
+func folderDataItemsJSON(ids []string) string {
 	slices.Sort(ids)
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(struct {
-		ChatIDs []string `json:"chat_ids"`
-	}{ids}); err != nil {
-		return "", err
+	b := []byte(`{"chat_ids":[`)
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, exactJSONString(id)...)
 	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
+	return string(append(b, "]}"...))
 }
 
 // folderDataItemsProblem says why items cannot be read as {"chat_ids":

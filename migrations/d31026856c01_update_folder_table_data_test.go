@@ -425,6 +425,39 @@ func TestUpdateFolderTableDataDownReportsOrphans(t *testing.T) {
 	})
 }
 
+// TestUpdateFolderTableDataBadTextKeptByteForByte: chat IDs that are not
+// UTF-8 (only SQLite can hold them) are matched byte for byte by the up and
+// written back byte for byte by the down, which reports them; encoded by
+// encoding/json they would both become "c\ufffd" and name no chat.
+func TestUpdateFolderTableDataBadTextKeptByteForByte(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialectName string) {
+		d := migtest.Before(t, dialectName, folderDataRev)
+		err := d.G.Exec("INSERT INTO "+d.Q("chat")+" ("+d.Q("id")+", "+d.Q("user_id")+", "+d.Q("chat")+") VALUES (?, 'u1', '{}')", "c\xff").Error
+		if dialectName != "sqlite" {
+			if err == nil {
+				t.Fatalf("%s stored a chat ID that is not UTF-8", dialectName)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		folderDataInsertChats(t, d, map[string]any{"c\xfe": "u1", "c2": "u1"})
+		folderDataInsertFolder(t, d, folderDataFolder{id: "f1", user: "u1", items: "{\"chat_ids\": [\"c\xff\", \"c2\", \"c\xfe\"]}"})
+		if notices := d.Up(); len(notices) != 0 {
+			t.Fatalf("up gave notices: %q", notices)
+		}
+		folderDataRequireFolders(t, d, map[string]string{"c\xff": "f1", "c\xfe": "f1", "c2": "f1"})
+		n := folderDataNotice(t, d.Down(), "not valid UTF-8")
+		folderDataRequireContains(t, n, "2 chat(s)", `"c\xfe"`, `"c\xff"`)
+		if got, want := folderDataItems(t, d)["f1"], "{\"chat_ids\":[\"c2\",\"c\xfe\",\"c\xff\"]}"; got != want {
+			t.Fatalf("f1 items after down = %q, want %q byte for byte", got, want)
+		}
+		d.Up()
+		folderDataRequireFolders(t, d, map[string]string{"c\xff": "f1", "c\xfe": "f1", "c2": "f1"})
+	})
+}
+
 func TestUpdateFolderTableDataUpDownUpSameAssignment(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		d := folderDataSetup(t, dialectName, map[string]any{"c1": "u1", "c2": "u1", "c3": "u2", "c4": "u1"},

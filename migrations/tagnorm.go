@@ -244,12 +244,12 @@ type tagExtract struct {
 	pinned  bool             // the payload carried the pinned tag
 	problem *tagsChatReport  // set when the payload is left untouched as a whole
 	// Elements left in, or dropped from, an array that was otherwise moved.
-	nonString, tooLong, empty bool
+	nonString, tooLong, empty, badText bool
 }
 
 // tagsUpReports are the kinds of data migrate_tags leaves behind or drops.
 type tagsUpReports struct {
-	invalid, notObject, duplicateKey, notArray, nonString, tooLong, empty tagsChatReport
+	invalid, notObject, duplicateKey, notArray, nonString, tooLong, empty, badText tagsChatReport
 }
 
 func (r *tagsUpReports) notify(m *dialect.Migrator) {
@@ -260,6 +260,7 @@ func (r *tagsUpReports) notify(m *dialect.Migrator) {
 	r.nonString.notice(m, `have tags that are not strings; they were left in the payload's "tags" array`)
 	r.tooLong.notice(m, fmt.Sprintf(`have tags longer than %d characters, which cannot be a tag id; they were left in the payload's "tags" array`, maxTagIDLength))
 	r.empty.notice(m, "had empty or white-space-only tags, which were dropped")
+	r.badText.notice(m, `have tags that are not valid UTF-8 text (bytes that are not UTF-8, or escapes of unpaired surrogates); they were left in the payload's "tags" array byte for byte`)
 }
 
 // extractTags takes the string tags out of a chat payload. Every member but
@@ -291,7 +292,15 @@ func extractTags(payload []byte, r *tagsUpReports) tagExtract {
 			kept = append(kept, e)
 			continue
 		}
-		id, name, ok := normalizeTag(tagsString(e))
+		text, exact := exactJSONText(e)
+		if !exact {
+			// Decoded, it would become other text, and could merge with
+			// another tag: bad data, left as it is.
+			x.badText = true
+			kept = append(kept, e)
+			continue
+		}
+		id, name, ok := normalizeTag(text)
 		switch {
 		case !ok:
 			x.empty = true
@@ -327,13 +336,7 @@ func extractTags(payload []byte, r *tagsUpReports) tagExtract {
 func appendTagNames(payload []byte, valid bool, names []string) ([]byte, error) {
 	quoted := make([]json.RawMessage, len(names))
 	for i, n := range names {
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false) // keep names as typed: no \u003c for <
-		if err := enc.Encode(n); err != nil {
-			return nil, err
-		}
-		quoted[i] = bytes.TrimRight(b.Bytes(), "\n")
+		quoted[i] = exactJSONString(n) // as typed: no \u003c for <, no U+FFFD for bytes that are not UTF-8
 	}
 	if !valid || tagsIsNull(payload) {
 		return tagsWriteObject([]tagsObjectMember{{rawKey: []byte(`"tags"`), key: "tags", value: tagsWriteArray(quoted)}}), nil

@@ -83,6 +83,13 @@ func TestExtractTags(t *testing.T) {
 		{name: "two tags keys", in: `{"tags":["a"],"tags":["b"]}`, flags: "duplicateKey"},
 		{name: "invalid", in: `{"tags":["a"`, flags: "invalid"},
 		{name: "not an object", in: `["a"]`, flags: "notObject"},
+		// Bytes that are not UTF-8, and escapes of unpaired surrogates,
+		// decode to U+FFFD (or to bytes that are not UTF-8): two
+		// different tags would merge. They stay, byte for byte.
+		{name: "not UTF-8", in: "{\"tags\":[\"a\xffb\",\"A\xfeB\",\"ok\"]}", out: "{\"tags\":[\"a\xffb\",\"A\xfeB\"]}", tags: "ok=ok", flags: "badText"},
+		{name: "unpaired surrogates", in: `{"tags":["x\ud800","\udc00x","\ud800\u0041","\ud83d\ude00 \u00e9"]}`, out: `{"tags":["x\ud800","\udc00x","\ud800\u0041"]}`, tags: "😀_é=😀 é", flags: "badText"},
+		{name: "only bad text", in: "{\"tags\":[\"\xc3\"]}", flags: "badText"},
+		{name: "replacement character is text", in: `{"tags":["\ufffd","�"]}`, out: `{}`, tags: "�=�"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -102,7 +109,7 @@ func TestExtractTags(t *testing.T) {
 				t.Errorf("pinned = %v", x.pinned)
 			}
 			var flags []string
-			for name, on := range map[string]bool{"nonString": x.nonString, "tooLong": x.tooLong, "empty": x.empty,
+			for name, on := range map[string]bool{"nonString": x.nonString, "tooLong": x.tooLong, "empty": x.empty, "badText": x.badText,
 				"invalid": x.problem == &r.invalid, "notObject": x.problem == &r.notObject,
 				"notArray": x.problem == &r.notArray, "duplicateKey": x.problem == &r.duplicateKey} {
 				if on {
@@ -138,6 +145,34 @@ func TestAppendTagNames(t *testing.T) {
 		got, err := appendTagNames([]byte(c.in), c.valid, names)
 		if (err != nil) != c.err || string(got) != c.out {
 			t.Errorf("appendTagNames(%q) = %s, %v; want %s (error %v)", c.in, got, err, c.out, c.err)
+		}
+	}
+	// A name that is not UTF-8 (SQLite holds any bytes) goes back byte
+	// for byte, not as U+FFFD.
+	got, err := appendTagNames([]byte(`{}`), true, []string{"a\xffb\"\n\u2028"})
+	if want := "{\"tags\":[\"a\xffb\\\"\\n\\u2028\"]}"; err != nil || string(got) != want {
+		t.Errorf("appendTagNames with bytes that are not UTF-8 = %q, %v; want %q", got, err, want)
+	}
+}
+
+func TestExactJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", "a<b>&c", "quote\" back\\slash", "\x00\x01\b\f\n\r\t\x1f\x7f", "\u2028\u2029", "é😀", "\xff", "a\xc3", "\xed\xa0\x80", "\xef\xbf\xbd"} {
+		got := exactJSONString(s)
+		if !json.Valid(got) {
+			t.Errorf("exactJSONString(%q) = %q: not valid JSON", s, got)
+		}
+		if strings.ToValidUTF8(s, "") == s {
+			want, _ := json.Marshal(s)
+			want = []byte(strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(want)))
+			if string(got) != string(want) {
+				t.Errorf("exactJSONString(%q) = %s, want %s as encoding/json writes it", s, got, want)
+			}
+			continue
+		}
+		// Bytes that are not UTF-8 pass through, so SQLite's json
+		// functions read back exactly s.
+		if !strings.Contains(string(got), s) {
+			t.Errorf("exactJSONString(%q) = %q: the bytes did not pass through", s, got)
 		}
 	}
 }

@@ -81,7 +81,7 @@ func renderStatus(w io.Writer, st db.Status) error {
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tAPPLIED AT\tCHECKSUM\tNAME")
-	changed, unrecorded := 0, 0
+	changed, unrecorded, amended := 0, 0, 0
 	for _, s := range st.Steps {
 		state, at, sum := "pending", "", ""
 		if s.Applied {
@@ -92,6 +92,8 @@ func renderStatus(w io.Writer, st db.Status) error {
 				changed++
 			case s.Checksum == "":
 				unrecorded++
+			case s.Amended != "":
+				amended++
 			}
 		}
 		if s.AppliedAt != nil {
@@ -108,6 +110,9 @@ func renderStatus(w io.Writer, st db.Status) error {
 	case changed > 1:
 		fmt.Fprintf(w, "\n%d applied steps were CHANGED after they were applied: restore them as they were, or if the changes are deliberate and the database needs nothing more, run `schema up --accept-changed` to record their new checksums\n", changed)
 	}
+	if amended > 0 {
+		fmt.Fprintf(w, "\n%s ran here in an earlier released version, since amended (see `status --json`): the next up or down records the code's checksum\n", plural(amended, "step"))
+	}
 	if unrecorded > 0 {
 		fmt.Fprintf(w, "\n%s applied before checksums were recorded: the next up or down records the code's\n", plural(unrecorded, "step"))
 	}
@@ -122,6 +127,8 @@ func checksumCell(s db.StepStatus) string {
 		return "not recorded"
 	case s.Changed:
 		return fmt.Sprintf("%s CHANGED (code: %s)", shortSum(s.Checksum), shortSum(s.CodeChecksum))
+	case s.Amended != "":
+		return fmt.Sprintf("%s amended (code: %s)", shortSum(s.Checksum), shortSum(s.CodeChecksum))
 	default:
 		return shortSum(s.Checksum)
 	}

@@ -69,6 +69,14 @@ type Dialect interface {
 	// CheckStep runs after each step inside its transaction and fails it if
 	// the step left the database inconsistent.
 	CheckStep(tx *gorm.DB) error
+	// MatchCollation gives the chain's existing tables the collation this
+	// tool creates tables with, where an older version (or Open WebUI)
+	// created them with the server's default: on MySQL a binary one, so
+	// IDs and keys compare byte for byte (SQLite and PostgreSQL compare
+	// so already; nothing to do). chainTables names the tables the chain
+	// creates; it is called only when some table needs converting.
+	// Before any step of a writing run, on its pinned connection.
+	MatchCollation(conn *gorm.DB, chainTables func() ([]string, error)) error
 
 	// SQL fragments for data steps. col and key are trusted identifiers.
 	JSONString(col, key string) string // the string at key, else NULL
@@ -86,6 +94,8 @@ type Dialect interface {
 	updateFromValues(m *Migrator, table string, key Column, cols []Column, rows [][]any) error
 	insertRows(m *Migrator, table string, cols []Column, rows [][]any, c Conflict) error
 	createMigrationsTable(m *Migrator, name string) error
+	// tableOptions is what every CREATE TABLE of this tool ends with.
+	tableOptions(db *gorm.DB) (string, error)
 	// analyze refreshes the planner's statistics of a table whose rows or
 	// columns a step just changed, where the planner needs them.
 	analyze(m *Migrator, table string) error
@@ -113,6 +123,18 @@ func Of(db *gorm.DB) (Dialect, error) {
 		return nil, fmt.Errorf("unsupported database dialect %q: use sqlite, postgres or mysql", name)
 	}
 	return d, nil
+}
+
+// TableOptions is what this tool appends to every CREATE TABLE on db's
+// dialect ("" for none): on MySQL, utf8mb4 with a binary NO PAD collation
+// (see MatchCollation). AutoMigrate must be given the same, as
+// gorm:table_options, for its tables to equal the chain's.
+func TableOptions(db *gorm.DB) (string, error) {
+	d, err := Of(db)
+	if err != nil {
+		return "", err
+	}
+	return d.tableOptions(db)
 }
 
 // Names lists the supported dialects, for tests and messages.

@@ -131,8 +131,12 @@ func (d mysqlDialect) createTable(m *Migrator, t Table) error {
 	if m.DB.Migrator().HasTable(t.Name) {
 		return nil
 	}
+	opts, err := d.tableOptions(m.DB)
+	if err != nil {
+		return err
+	}
 	// One statement with everything inline: it either happens whole or not.
-	return m.exec(createTableSQL(d, t, t.Name, false, true))
+	return m.exec(createTableSQL(d, t, t.Name, false, true) + " " + opts)
 }
 
 func (d mysqlDialect) dropTable(m *Migrator, name string) error {
@@ -421,8 +425,12 @@ func (d mysqlDialect) insertSQL(table string, cols []Column, rows int, c Conflic
 }
 
 func (d mysqlDialect) createMigrationsTable(m *Migrator, name string) error {
-	if err := m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), %s, PRIMARY KEY (%s))",
-		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), checksumColumnDef(d), d.Quote("id"))); err != nil {
+	opts, err := d.tableOptions(m.DB)
+	if err != nil {
+		return err
+	}
+	if err := m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), %s, PRIMARY KEY (%s)) %s",
+		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), checksumColumnDef(d), d.Quote("id"), opts)); err != nil {
 		return err
 	}
 	// ADD COLUMN IF NOT EXISTS is MariaDB's, not MySQL's: ask the catalog.

@@ -61,6 +61,11 @@ func (d postgresDialect) TimeToEpoch(col string) string {
 	return "floor(extract(epoch from " + d.Quote(col) + "))::bigint"
 }
 
+// The database's own comparison is byte for byte already (BINARY, or a
+// deterministic collation), whatever its default: nothing to convert.
+func (postgresDialect) MatchCollation(*gorm.DB, func() ([]string, error)) error { return nil }
+func (postgresDialect) tableOptions(*gorm.DB) (string, error)                   { return "", nil }
+
 // pgTableOID is the oid of the table whose quoted name is the parameter, in
 // the current schema (the one a URL's search_path selects, where the
 // chain's tables live): to_regclass alone would take a table of that name

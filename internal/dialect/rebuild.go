@@ -327,7 +327,11 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 		if err := m.exec("DROP TABLE IF EXISTS " + d.Quote(tmp)); err != nil {
 			return err
 		}
-		if err := m.exec(createTableSQL(d, bareShape(to), tmp, false, true) + " COMMENT '" + rebuildMarker + "'"); err != nil {
+		opts, err := d.tableOptions(m.DB)
+		if err != nil {
+			return err
+		}
+		if err := m.exec(createTableSQL(d, bareShape(to), tmp, false, true) + " " + opts + " COMMENT '" + rebuildMarker + "'"); err != nil {
 			return err
 		}
 		if err := newCopy(d, r, tmp).inBatches(m); err != nil {

@@ -65,6 +65,11 @@ func (d sqliteDialect) TimeToEpoch(col string) string {
 	return fmt.Sprintf("CAST(strftime('%%s', %s) AS INTEGER)", d.Quote(col))
 }
 
+// The database's own comparison is byte for byte already (BINARY, or a
+// deterministic collation), whatever its default: nothing to convert.
+func (sqliteDialect) MatchCollation(*gorm.DB, func() ([]string, error)) error { return nil }
+func (sqliteDialect) tableOptions(*gorm.DB) (string, error)                   { return "", nil }
+
 // PrepareRun turns foreign-key enforcement off (SQLite ignores the pragma
 // inside a transaction, hence on the connection) and makes the run wait up
 // to its lock timeout for a database another connection is writing.

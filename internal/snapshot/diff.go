@@ -62,6 +62,12 @@ func (c *comparer) add(table, object, change, format string, args ...any) {
 }
 
 // presence reports an object found on one side only.
+// CompareIgnoringCollation is Compare with collations left out of both
+// sides.
+func CompareIgnoringCollation(want, got *Snapshot, wantName, gotName string) []Difference {
+	return Compare(want.WithoutCollations(), got.WithoutCollations(), wantName, gotName)
+}
+
 func (c *comparer) presence(table, object string, inWant bool) {
 	if inWant {
 		c.add(table, object, Added, "in %s but missing from %s", c.want, c.got)
@@ -83,6 +89,9 @@ func orNone(s string) string {
 
 func (c *comparer) table(w, g Table) {
 	t := w.Name
+	if w.Collation != g.Collation {
+		c.differ(t, "table", "the default collation", w.Collation, g.Collation)
+	}
 	for _, wc := range w.Columns {
 		gc, ok := g.Column(wc.Name)
 		obj := "column " + wc.Name
@@ -98,6 +107,9 @@ func (c *comparer) table(w, g Table) {
 		}
 		if wc.Default != gc.Default {
 			c.differ(t, obj, "default", wc.Default, gc.Default)
+		}
+		if wc.Collation != gc.Collation {
+			c.differ(t, obj, "collation", wc.Collation, gc.Collation)
 		}
 	}
 	for _, gc := range g.Columns {

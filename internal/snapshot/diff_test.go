@@ -57,6 +57,10 @@ func TestCompare(t *testing.T) {
 			[]string{`chat: foreign key fk_chat_user_id: is "foreign key fk_chat_user_id (user_id) references user (id) on delete cascade" in models but "foreign key fk_chat_user_id (user_id) references user (id) on delete set null" in chain`}},
 		{"check dropped", func(s *Snapshot) { s.Tables[0].Checks = nil },
 			[]string{"chat: check chk_chat_x: in models but missing from chain"}},
+		{"column collation", func(s *Snapshot) { s.Tables[0].Columns[0].Collation = "utf8mb4_general_ci" },
+			[]string{"chat: column id: collation is (none) in models but utf8mb4_general_ci in chain"}},
+		{"table collation", func(s *Snapshot) { s.Tables[1].Collation = "utf8mb4_general_ci" },
+			[]string{"user: the default collation is (none) in models but utf8mb4_general_ci in chain"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,5 +109,35 @@ func TestCompareChange(t *testing.T) {
 	want := []string{"column id=added", "column pinned=changed", "index idx_x=removed"}
 	if !slices.Equal(changes, want) {
 		t.Errorf("changes = %q, want %q", changes, want)
+	}
+}
+
+// TestCompareIgnoringCollation: only collations are left out; the inputs
+// are not changed.
+func TestCompareIgnoringCollation(t *testing.T) {
+	want, got := base(), base()
+	want.Tables[0].Collation, want.Tables[0].Columns[0].Collation = "utf8mb4_nopad_bin", "utf8mb4_nopad_bin"
+	got.Tables[0].Collation, got.Tables[0].Columns[0].Collation = "utf8mb4_general_ci", "utf8mb4_general_ci"
+	if d := CompareIgnoringCollation(want, got, "chain", "live database"); len(d) != 0 {
+		t.Errorf("CompareIgnoringCollation = %v, want nothing", d)
+	}
+	if got.Tables[0].Columns[0].Collation != "utf8mb4_general_ci" || want.Tables[0].Collation != "utf8mb4_nopad_bin" {
+		t.Error("CompareIgnoringCollation changed its inputs")
+	}
+	got.Tables[0].Columns[1].Type = "numeric"
+	if d := CompareIgnoringCollation(want, got, "chain", "live database"); len(d) != 1 || d[0].Object != "column pinned" {
+		t.Errorf("CompareIgnoringCollation = %v, want the type difference", d)
+	}
+	if d := Compare(want, base(), "chain", "live database"); len(d) != 2 {
+		t.Errorf("Compare = %v, want both collation differences", d)
+	}
+}
+
+func TestSnapshotStringCollations(t *testing.T) {
+	s := &Snapshot{Tables: []Table{{Name: "tag", Collation: "utf8mb4_nopad_bin",
+		Columns: []Column{{Name: "id", Type: "varchar(255)", Collation: "utf8mb4_nopad_bin"}}}}}
+	want := "table tag collate utf8mb4_nopad_bin\n  column id varchar(255) not null collate utf8mb4_nopad_bin\n"
+	if got := s.String(); got != want {
+		t.Errorf("String() = %q, want %q", got, want)
 	}
 }

@@ -5,6 +5,8 @@
 //
 // Column order and primary-key constraint names are not compared: neither
 // changes how the schema behaves, and ALTER TABLE cannot reorder columns.
+// Collations are (MySQL's table defaults and character columns, and any a
+// column declares elsewhere): they decide which values are equal.
 package snapshot
 
 import (
@@ -34,7 +36,10 @@ type Snapshot struct {
 }
 
 type Table struct {
-	Name        string
+	Name string
+	// Collation is the table's default collation (MySQL), which columns
+	// added later take; "" where tables have none.
+	Collation   string
 	Columns     []Column // sorted by name
 	PrimaryKey  []string
 	Indexes     []Index      // sorted by name
@@ -47,6 +52,9 @@ type Column struct {
 	Type     string
 	Nullable bool
 	Default  string
+	// Collation is the column's collation where the database reports one
+	// (MySQL's character columns; elsewhere only a declared one).
+	Collation string
 }
 
 type Index struct {
@@ -156,13 +164,14 @@ func atlasDriver(name string, db *sql.DB) (migrate.Driver, error) {
 }
 
 func convertTable(t *schema.Table, ft typeFormatter) Table {
-	out := Table{Name: t.Name}
+	out := Table{Name: t.Name, Collation: collation(t.Attrs)}
 	for _, c := range t.Columns {
 		out.Columns = append(out.Columns, Column{
-			Name:     c.Name,
-			Type:     formatType(c.Type, ft),
-			Nullable: c.Type.Null,
-			Default:  formatDefault(c.Default),
+			Name:      c.Name,
+			Type:      formatType(c.Type, ft),
+			Nullable:  c.Type.Null,
+			Default:   formatDefault(c.Default),
+			Collation: collation(c.Attrs),
 		})
 	}
 	sort.Slice(out.Columns, func(i, j int) bool { return out.Columns[i].Name < out.Columns[j].Name })
@@ -192,6 +201,16 @@ func convertTable(t *schema.Table, ft typeFormatter) Table {
 	}
 	sort.Slice(out.Checks, func(i, j int) bool { return out.Checks[i].Name < out.Checks[j].Name })
 	return out
+}
+
+// collation is the collation among an object's attributes, "" for none.
+func collation(attrs []schema.Attr) string {
+	for _, a := range attrs {
+		if c, ok := a.(*schema.Collation); ok {
+			return c.V
+		}
+	}
+	return ""
 }
 
 func partNames(parts []*schema.IndexPart) []string {
@@ -241,7 +260,11 @@ func (s *Snapshot) String() string {
 
 func (t Table) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "table %s\n", t.Name)
+	fmt.Fprintf(&b, "table %s", t.Name)
+	if t.Collation != "" {
+		fmt.Fprintf(&b, " collate %s", t.Collation)
+	}
+	b.WriteString("\n")
 	for _, c := range t.Columns {
 		fmt.Fprintf(&b, "  column %s\n", c.describe())
 	}
@@ -268,7 +291,26 @@ func (c Column) describe() string {
 	if c.Default != "" {
 		s += " default " + c.Default
 	}
+	if c.Collation != "" {
+		s += " collate " + c.Collation
+	}
 	return s
+}
+
+// WithoutCollations is a copy of s with every collation left out: how
+// adopt compares a database Open WebUI built on MySQL (the server's default
+// collation) with the chain (binary), which the next run converts.
+func (s *Snapshot) WithoutCollations() *Snapshot {
+	out := &Snapshot{Dialect: s.Dialect, Tables: make([]Table, len(s.Tables))}
+	for i, t := range s.Tables {
+		t.Collation = ""
+		t.Columns = slices.Clone(t.Columns)
+		for j := range t.Columns {
+			t.Columns[j].Collation = ""
+		}
+		out.Tables[i] = t
+	}
+	return out
 }
 
 func (i Index) describe() string {

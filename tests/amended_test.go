@@ -1,0 +1,114 @@
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/migtest"
+	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/migrations"
+)
+
+// amendedStep is a shipped step fixed after its release, with the
+// checksum its released version recorded.
+func amendedStep(t *testing.T) (id, earlier, reason string) {
+	t.Helper()
+	const id7 = "1af9b942657b" // migrate_tags
+	list := migrations.Amendments(id7)
+	if len(list) == 0 {
+		t.Fatalf("step %s lists no amendment", id7)
+	}
+	return id7, list[0].Checksum, list[0].Reason
+}
+
+// TestAmendedStepAccepted: a database that ran the released version of a
+// step since fixed (its checksum listed as an amendment) is not refused:
+// status and verify do not call it changed, status says why it was
+// amended, and the next up or down records the code's checksum. A
+// checksum that is no amendment is still refused.
+func TestAmendedStepAccepted(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		id, earlier, reason := amendedStep(t)
+		d := migtest.At(t, dialect, head(t))
+		tamper(d, id, earlier)
+
+		st, err := d.Runner.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range st.Steps {
+			if s.ID == id && (s.Changed || s.Amended != reason || s.Checksum != earlier) {
+				t.Errorf("status of the amended step: %+v, want not changed, amended %q", s, reason)
+			}
+		}
+		r, err := d.Runner.Verify(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.ChangedSteps) > 0 || !r.OK() {
+			t.Errorf("verify on a database with an amended step: %+v", r)
+		}
+
+		res, err := d.Runner.Up(ctx, "", db.Options{})
+		if err != nil {
+			t.Fatalf("up on a database with an amended step: %v", err)
+		}
+		if len(res.Accepted) != 0 {
+			t.Errorf("up listed %+v as accepted changes; an amendment is no change", res.Accepted)
+		}
+		requireCodeChecksums(t, d, 20)
+
+		tamper(d, id, earlier)
+		if _, err := d.Runner.Down(ctx, db.DownRequest{}, db.Options{}); err != nil {
+			t.Fatalf("down on a database with an amended step: %v", err)
+		}
+		requireCodeChecksums(t, d, 19)
+
+		// The amendment is of this step only, and of that checksum only.
+		tamper(d, "242a2047eae0", earlier)
+		if _, err := d.Runner.Up(ctx, "", db.Options{}); err == nil || !strings.Contains(err.Error(), "step 242a2047eae0 (update_chat_table) was changed") {
+			t.Errorf("another step recorded with the amendment's checksum: err %v, want it refused", err)
+		}
+	})
+}
+
+// TestCLIStatusShowsAmended: status marks an amended step "amended" (not
+// CHANGED), says what the next run does, and --json gives the reason.
+func TestCLIStatusShowsAmended(t *testing.T) {
+	id, earlier, reason := amendedStep(t)
+	c := newCLI(t)
+	u := testdb.URL(t, "sqlite")
+	c.ok("--database-url", u, "up")
+	d, err := db.Open(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.DB.Exec("UPDATE "+db.MigrationsTable+" SET checksum = ? WHERE id = ?", earlier, id).Error; err != nil {
+		t.Fatal(err)
+	}
+	text := c.ok("--database-url", u, "status")
+	wantCell := earlier[:12] + " amended (code: " + codeChecksum(t, id)[:12] + ")"
+	wantLine := "1 step ran here in an earlier released version, since amended (see `status --json`): the next up or down records the code's checksum"
+	if !strings.Contains(text, wantCell) || !strings.Contains(text, wantLine) || strings.Contains(text, "CHANGED") {
+		t.Errorf("status text should mark %s with %q and say %q, and nothing CHANGED:\n%s", id, wantCell, wantLine, text)
+	}
+	var st db.Status
+	if err := json.Unmarshal([]byte(c.ok("--database-url", u, "status", "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st.Steps {
+		if s.ID == id && (s.Amended != reason || s.Changed) {
+			t.Errorf("status --json of %s: amended %q changed %v, want %q and false", id, s.Amended, s.Changed, reason)
+		}
+	}
+	c.ok("--database-url", u, "verify")
+	c.ok("--database-url", u, "up")
+	if text := c.ok("--database-url", u, "status"); strings.Contains(text, "amended") {
+		t.Errorf("status after up still shows an amendment:\n%s", text)
+	}
+}
