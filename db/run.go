@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -316,6 +315,10 @@ func (r *run) prepare(db *gorm.DB) (state, error) {
 	if r.keepAlembic, err = r.d.alembicGuard(db, chain); err != nil {
 		return state{}, err
 	}
+	// Nor may a step take over tables it did not create.
+	if err := r.d.tableGuard(db, chain); err != nil {
+		return state{}, err
+	}
 	// Last, once per run: the chain's tables take its collation (MySQL).
 	if r.first {
 		if err := r.d.target.Dialect.MatchCollation(db, chainTables(db.Statement.Context)); err != nil {
@@ -495,72 +498,4 @@ func (s *stepReporter) Progress(done, total int64) {
 	if s.live != nil {
 		s.live.Progress(*s.result, done, total)
 	}
-}
-
-// readApplied reads schema_migrations as it is: each recorded ID and when
-// it was applied. A missing table means nothing is applied.
-func readApplied(db *gorm.DB) (map[string]time.Time, error) {
-	applied := map[string]time.Time{}
-	if !db.Migrator().HasTable(MigrationsTable) {
-		return applied, nil
-	}
-	rows, err := db.Raw("SELECT id, applied_at FROM " + MigrationsTable).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", MigrationsTable, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var at time.Time
-		if err := rows.Scan(&id, &at); err != nil {
-			return nil, fmt.Errorf("read %s: %w", MigrationsTable, err)
-		}
-		applied[id] = at.UTC()
-	}
-	return applied, rows.Err()
-}
-
-func unknownIDs(applied map[string]time.Time, chain []migrations.Step) []string {
-	var unknown []string
-	for id := range applied {
-		if !slices.ContainsFunc(chain, func(s migrations.Step) bool { return s.ID == id }) {
-			unknown = append(unknown, id)
-		}
-	}
-	return sortStrings(unknown)
-}
-
-// readState reads schema_migrations and checks it against the chain: no
-// revision the chain does not know, and the applied steps form a prefix.
-func readState(db *gorm.DB, chain []migrations.Step) (state, error) {
-	applied, err := readApplied(db)
-	if err != nil {
-		return state{}, err
-	}
-	st := state{appliedAt: applied}
-	if unknown := unknownIDs(applied, chain); len(unknown) > 0 {
-		return st, unknownRevisionError(unknown)
-	}
-	for i, s := range chain {
-		if _, ok := applied[s.ID]; !ok {
-			break
-		}
-		st.applied = i + 1
-	}
-	for _, s := range chain[st.applied:] {
-		if _, ok := applied[s.ID]; ok {
-			return st, outOfOrderError(chain[st.applied], s)
-		}
-	}
-	return st, nil
-}
-
-// outOfOrderError: the chain puts missing before applied, yet the database
-// has applied only the later one. Usually missing was added to the chain
-// before a step that had already run (a branch merged below the head).
-func outOfOrderError(missing, applied migrations.Step) error {
-	return fmt.Errorf("out of order: step %s (%s) comes before step %s (%s) in the chain, but this database has applied %s and not %s, so %s was added below a step that had already run; "+
-		"move it after the newest applied step (set its Revises to the last applied revision, and restore the Revises of the step that now revises it), "+
-		"or, if its change is already in the schema, record the real state with `schema stamp REV`",
-		missing.ID, missing.Name, applied.ID, applied.Name, applied.ID, missing.ID, missing.ID)
 }

@@ -40,6 +40,22 @@ type Status struct {
 	// Alembic is alembic_version's revision ("" for base) when the table
 	// exists; unlike Current it is not this tool's record.
 	Alembic *string `json:"alembic,omitempty"`
+	// UnrecordedTables are tables of this schema that no applied step
+	// created: with no record at all, every one found; else those the
+	// chain does not have at the current revision. up and down refuse
+	// such a database; Refused is what they say (ErrUnrecordedTables).
+	UnrecordedTables []string `json:"unrecorded_tables,omitempty"`
+	Refused          string   `json:"refused,omitempty"`
+}
+
+// UnrecordedSummary says in a few words what UnrecordedTables holds, ""
+// when it is empty.
+func (s Status) UnrecordedSummary() string {
+	if len(s.UnrecordedTables) == 0 {
+		return ""
+	}
+	e := UnrecordedTablesError{Recorded: s.Current, Tables: s.UnrecordedTables}
+	return e.Summary()
 }
 
 // Status reads what is applied without changing anything. A database with
@@ -61,6 +77,13 @@ func (d *Database) Status(ctx context.Context) (Status, error) {
 	}
 	if out.Alembic, err = d.alembicStatus(ctx); err != nil {
 		return Status{}, err
+	}
+	unrecorded, err := d.unrecordedTables(d.DB.WithContext(ctx), chain, st)
+	if err != nil {
+		return Status{}, d.scrub(err)
+	}
+	if unrecorded != nil {
+		out.UnrecordedTables, out.Refused = unrecorded.Tables, unrecorded.Error()
 	}
 	for i, s := range chain {
 		ss := StepStatus{ID: s.ID, Revises: s.Revises, Name: s.Name, Applied: i < st.applied}
@@ -112,6 +135,9 @@ func (d *Database) Stamp(ctx context.Context, rev string) error {
 	}
 	return d.scrub(d.locked(ctx, Options{}, func(conn *gorm.DB) error {
 		return conn.Transaction(func(tx *gorm.DB) error {
+			if err := repairRecords(tx); err != nil {
+				return fmt.Errorf("stamp %s: %w", rev, err)
+			}
 			if err := recordUpTo(tx, chain, keep); err != nil {
 				return fmt.Errorf("stamp %s: %w", rev, err)
 			}

@@ -56,7 +56,12 @@ func (d *Database) Verify(ctx context.Context) (VerifyReport, error) {
 		// up refuses such a database until it is adopted.
 		r.LiveNote = fmt.Sprintf("the live database was migrated by Open WebUI's Alembic migrations (alembic_version is at %s) and has not been adopted; run `schema adopt` first", *st.Alembic)
 		r.Live = append(r.Live, Difference{Table: "(database)", Object: "table", Detail: r.LiveNote})
+	case len(st.UnrecordedTables) > 0:
+		// up refuses it too, and only adopt can say which revision it is at.
+		r.LiveNote = fmt.Sprintf("the live database has %s; up and down refuse it: run `schema adopt` first", st.UnrecordedSummary())
+		r.Live = append(r.Live, Difference{Table: "(database)", Object: "table", Detail: r.LiveNote})
 	case st.Current == "" && !d.hasTables(ctx):
+		// The same whether the records table exists or not: at base.
 		r.LiveNote = "the live database is empty; run `schema up` to create it"
 	case st.Pending > 0:
 		r.LiveNote = fmt.Sprintf("the live database is at %s with %d step(s) pending; run `schema up` first", orNone(st.Current), st.Pending)
@@ -86,8 +91,9 @@ func orNone(rev string) string {
 	return rev
 }
 
+// hasTables reports whether d has tables besides the bookkeeping ones.
 func (d *Database) hasTables(ctx context.Context) bool {
-	tables, err := d.DB.WithContext(ctx).Migrator().GetTables()
+	tables, err := schemaTables(d.DB.WithContext(ctx))
 	return err == nil && len(tables) > 0
 }
 

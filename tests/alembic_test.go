@@ -262,7 +262,7 @@ func TestAdoptRefusals(t *testing.T) {
 		is      error
 		upToo   bool // up refuses it as well
 	}{
-		{"not an Alembic database", func(m *migtest.DB) {}, "is not an Alembic database: it has no alembic_version table", nil, false},
+		{"managed, no alembic_version", func(m *migtest.DB) {}, "is already managed by this tool: schema_migrations records " + revFolderTable + ", and the schema matches it", nil, false},
 		{"unknown revision", func(m *migtest.DB) {
 			alembicize(m.T, m.G, "0123456789ab")
 		}, "alembic_version is at 0123456789ab, a revision this program does not know", db.ErrUnknownRevision, true},

@@ -281,7 +281,7 @@ func TestCLIBadInputSecretsOnLiveServers(t *testing.T) {
 						{[]string{"up"}, 0, ""},
 						{[]string{"verify", "--json"}, 0, ""},
 						{[]string{"diff", "--live", "--json"}, 0, ""},
-						{[]string{"adopt", "--json"}, 1, "is not an Alembic database"},
+						{[]string{"adopt", "--json"}, 1, "is already managed by this tool"},
 						{[]string{"up", "--to", "7e5b5dc7342b"}, 1, "already applied"},
 					}...)
 				}

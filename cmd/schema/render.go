@@ -72,6 +72,9 @@ func renderStatus(w io.Writer, st db.Status) error {
 	if st.Alembic != nil {
 		fmt.Fprintf(tw, "alembic_version\t%s\n", alembicLine(st))
 	}
+	if len(st.UnrecordedTables) > 0 {
+		fmt.Fprintf(tw, "unrecorded\t%s: up and down refuse this database; run \"schema adopt\"\n", st.UnrecordedSummary())
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
