@@ -1,6 +1,7 @@
 // Package models holds the GORM structs for every table of the Open
-// WebUI-style schema at HEAD (revision e223b100ad81). They are the source
-// of truth for the current shape and what backend handlers import.
+// WebUI-style schema at the chain's HEAD (migrations.Head(), `schema
+// current` on an up-to-date database). They are the source of truth for
+// the current shape and what backend handlers import.
 //
 // The database is built by the migration chain, never by AutoMigrate; the
 // drift check proves that the chain's result equals what AutoMigrate makes
