@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/internal/dialect"
-	"github.com/openwebui-go/schema/internal/migtest"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
 const migrateTagsRev = "1af9b942657b"

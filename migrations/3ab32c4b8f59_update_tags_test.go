@@ -4,8 +4,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/openwebui-go/schema/internal/migtest"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
 const updateTagsRev = "3ab32c4b8f59"

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openwebui-go/schema/internal/migtest"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
 const revFolderDatetime = "4ace53fd72c8"

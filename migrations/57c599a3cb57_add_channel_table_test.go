@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openwebui-go/schema/internal/migtest"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
 const revChannel = "57c599a3cb57"

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/internal/dialect"
-	"github.com/openwebui-go/schema/internal/migtest"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
 const revFileSize = "7826ab40b532"

@@ -3,8 +3,8 @@ package migrations_test
 import (
 	"testing"
 
-	"github.com/openwebui-go/schema/internal/migtest"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
 func TestInit(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/openwebui-go/schema/internal/dialect"
-	"github.com/openwebui-go/schema/internal/migtest"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
 const revFileProcessed = "c0fbf31ca0db"

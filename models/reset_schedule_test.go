@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"github.com/openwebui-go/schema/models"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"github.com/openwebui-go/schema/models"
 )
 

@@ -6,8 +6,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/openwebui-go/schema/internal/migtest"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"github.com/openwebui-go/schema/migrations"
 	"github.com/openwebui-go/schema/models"
 )

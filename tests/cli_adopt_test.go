@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/db"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
 // TestCLIAdopt drives schema adopt on an Alembic database: up points to

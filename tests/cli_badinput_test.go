@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
 // The bad-input suite feeds the command line what a hostile or careless

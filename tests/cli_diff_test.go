@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/db"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
 // TestCLIDiff: diff lists, grouped by table, how the models differ from

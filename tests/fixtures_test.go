@@ -3,7 +3,7 @@ package tests
 import (
 	"time"
 
-	"github.com/openwebui-go/schema/internal/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
 )
 
 // seedAfter holds realistic rows for the tables each revision creates or

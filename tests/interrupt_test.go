@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/openwebui-go/schema/db"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
 // interruptChats is how many tagged chats make step 7 run for seconds on

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/openwebui-go/schema/db"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"github.com/openwebui-go/schema/models"
 	"gorm.io/datatypes"
 	"gorm.io/gorm"

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/openwebui-go/schema/db"
-	"github.com/openwebui-go/schema/internal/migtest"
 	"github.com/openwebui-go/schema/internal/snapshot"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"gorm.io/gorm"
 )
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/openwebui-go/schema/db"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
 // timestampType is how a hand-made records table declares applied_at.

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/openwebui-go/schema/db"
-	"github.com/openwebui-go/schema/internal/migtest"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"github.com/openwebui-go/schema/migrations"
 	"gorm.io/gorm"
 )

@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/internal/dialect"
-	"github.com/openwebui-go/schema/internal/migtest"
 	"github.com/openwebui-go/schema/internal/snapshot"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"gorm.io/gorm"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/openwebui-go/schema/internal/dialect"
-	"github.com/openwebui-go/schema/internal/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"gorm.io/gorm"
 )
 
