@@ -117,6 +117,16 @@ func (postgresDialect) BeginLocked(ctx context.Context, conn *gorm.DB, name stri
 		}
 		return nil, ErrLockBusy
 	}
+	// The steps name tables and indexes unqualified. With more than one
+	// schema on the search path (search_path=app,public, or the default
+	// "$user", public when the user's schema exists), a DROP ... IF EXISTS
+	// of something the current schema lacks would reach a namesake in a
+	// later schema: the unit sees the current schema alone. SET LOCAL, so
+	// nothing outlives the transaction (PgBouncer).
+	if err := tx.Exec(`SELECT set_config('search_path', quote_ident(current_schema()), true) WHERE current_schema() IS NOT NULL`).Error; err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("keep the migration to the current schema: %w", err)
+	}
 	return tx, nil
 }
 
