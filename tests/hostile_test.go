@@ -86,3 +86,98 @@ func TestPostgresSearchPathReachesNoOtherSchema(t *testing.T) {
 		t.Fatalf("public's records after a down in app: %q, %v", cur, err)
 	}
 }
+
+// TestConnectionSpeaksUTF8: the steps read and write every value through
+// the connection, so its character set must carry every character the
+// tables hold. On MySQL ?charset=latin1 (or utf8, which is utf8mb3) made
+// the server turn every other character into "?" on the way to step 7,
+// which merged distinct tags ("日本" and "中国" both "??") and wrote the
+// payloads back mangled; on PostgreSQL a database whose encoding is not
+// UTF8 (or ?client_encoding=LATIN1) gave the session that encoding, so
+// step 7 took "Café" for bytes that are not UTF-8 and left it unmigrated.
+// Now the connection always speaks UTF-8, and a URL asking otherwise is
+// refused before connecting.
+func TestConnectionSpeaksUTF8(t *testing.T) {
+	t.Run("refused", func(t *testing.T) {
+		for _, u := range []string{
+			"mysql://u@h/db?charset=latin1",
+			"mysql://u@h/db?charset=utf8",
+			"mysql://u@h/db?charset=utf8mb3",
+			"mysql://u@h/db?charset=utf8mb4,latin1",
+			"mysql://u@h/db?collation=latin1_swedish_ci",
+			"mysql://u@h/db?collation=utf8mb3_general_ci",
+			"mysql://u@h/db?charset=utf8mb4&collation=utf8_bin",
+			"postgres://u@h/db?client_encoding=LATIN1",
+			"postgres://u@h/db?client_encoding=SQL_ASCII",
+		} {
+			_, err := dialect.Parse(u)
+			if err == nil || !strings.Contains(err.Error(), "UTF-8") {
+				t.Errorf("Parse(%q): %v, want a refusal naming UTF-8", u, err)
+			}
+		}
+		for _, u := range []string{
+			"mysql://u@h/db?charset=utf8mb4",
+			"mysql://u@h/db?charset=UTF8MB4&collation=utf8mb4_unicode_ci",
+			"postgres://u@h/db?client_encoding=UTF8",
+			"postgres://u@h/db?client_encoding=utf-8",
+			"postgres://u@h/db?client_encoding=unicode",
+		} {
+			if _, err := dialect.Parse(u); err != nil {
+				t.Errorf("Parse(%q): %v", u, err)
+			}
+		}
+	})
+	t.Run("postgres_latin1_database", func(t *testing.T) {
+		target := testdb.NewTarget(t, "postgres")
+		admin, err := dialect.Open(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { closePGSchemaTestDB(admin) })
+		name, err := dialect.NewScratchName(testdb.Prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.Exec(`CREATE DATABASE ` + name + ` TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'`).Error; err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := dialect.DropDatabase(admin, name); err != nil {
+				t.Errorf("drop %s: %v", name, err)
+			}
+		})
+		latin1, err := target.WithDatabase(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := latin1.URL()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		d, err := db.Open(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if _, err := d.Up(ctx, "d31026856c01", db.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		// Written with chr(), so the test does not depend on the session's
+		// encoding: "Café", "Ünï" in LATIN1.
+		if err := d.DB.Exec(`INSERT INTO chat (id, user_id, title, chat, created_at, updated_at) VALUES ('c1', 'u1', 't', ('{"tags": ["Caf' || chr(233) || '", "' || chr(220) || 'n' || chr(239) || '"]}')::jsonb, 0, 0)`).Error; err != nil {
+			t.Fatal(err)
+		}
+		res, err := d.Up(ctx, "1af9b942657b", db.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tags []string
+		if err := d.DB.Raw(`SELECT id || '=' || name FROM tag ORDER BY id`).Scan(&tags).Error; err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(tags, " ") != "café=Café ünï=Ünï" {
+			t.Errorf("tags after step 7 on a LATIN1 database: %q (notices %q)", tags, res.Steps[0].Notices)
+		}
+	})
+}
