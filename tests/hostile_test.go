@@ -6,6 +6,7 @@ package tests
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -180,4 +181,81 @@ func TestConnectionSpeaksUTF8(t *testing.T) {
 			t.Errorf("tags after step 7 on a LATIN1 database: %q (notices %q)", tags, res.Steps[0].Notices)
 		}
 	})
+}
+
+// TestLeastPrivilegeUserAtHead: a backend commonly runs as a user that
+// may read and write rows but not change the schema (migrations run as
+// the owner, at deploy time), and still calls OpenAndMigrate at start-up.
+// At HEAD there is nothing to do, yet every run began with CREATE TABLE
+// IF NOT EXISTS schema_migrations (and, on PostgreSQL, ALTER TABLE ADD
+// COLUMN IF NOT EXISTS checksum), which PostgreSQL and MySQL check for
+// privileges (and ownership) before looking: "permission denied for
+// schema public", "must be owner of table schema_migrations", "CREATE
+// command denied". The records table is now created or upgraded only
+// when the catalog says it must be.
+func TestLeastPrivilegeUserAtHead(t *testing.T) {
+	for _, dl := range []string{"postgres", "mysql"} {
+		t.Run(dl, func(t *testing.T) {
+			target := testdb.NewTarget(t, dl)
+			admin, err := dialect.Open(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { closePGSchemaTestDB(admin) })
+			owner, err := target.URL()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			g, err := db.OpenAndMigrate(ctx, owner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			closePGSchemaTestDB(g)
+			role, err := dialect.NewScratchName("hs_role")
+			if err != nil {
+				t.Fatal(err)
+			}
+			role = role[:min(len(role), 32)] // MySQL user names
+			var grants, drops []string
+			switch dl {
+			case "postgres":
+				grants = []string{
+					`CREATE ROLE ` + role + ` LOGIN`,
+					`REVOKE CREATE ON SCHEMA public FROM PUBLIC`,
+					`GRANT USAGE ON SCHEMA public TO ` + role,
+					`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ` + role,
+				}
+				drops = []string{`DROP OWNED BY ` + role, `DROP ROLE ` + role}
+			case "mysql":
+				grants = []string{
+					`CREATE USER '` + role + `'@'%'`,
+					`GRANT SELECT, INSERT, UPDATE, DELETE ON ` + "`" + target.Database + "`" + `.* TO '` + role + `'@'%'`,
+				}
+				drops = []string{`DROP USER '` + role + `'@'%'`}
+			}
+			t.Cleanup(func() {
+				for _, s := range drops {
+					if err := admin.Exec(s).Error; err != nil {
+						t.Errorf("%s: %v", s, err)
+					}
+				}
+			})
+			for _, s := range grants {
+				if err := admin.Exec(s).Error; err != nil {
+					t.Fatalf("%s: %v", s, err)
+				}
+			}
+			u, err := url.Parse(owner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.User = url.User(role)
+			g, err = db.OpenAndMigrate(ctx, u.String())
+			if err != nil {
+				t.Fatalf("OpenAndMigrate at head as a user who may only read and write rows: %v", err)
+			}
+			closePGSchemaTestDB(g)
+		})
+	}
 }

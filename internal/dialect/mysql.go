@@ -425,6 +425,9 @@ func (d mysqlDialect) insertSQL(table string, cols []Column, rows int, c Conflic
 }
 
 func (d mysqlDialect) createMigrationsTable(m *Migrator, name string) error {
+	if migrationsTableReady(m, name) {
+		return nil
+	}
 	opts, err := d.tableOptions(m.DB)
 	if err != nil {
 		return err

@@ -340,6 +340,9 @@ func (d sqliteDialect) insertSQL(table string, cols []Column, rows int, c Confli
 }
 
 func (d sqliteDialect) createMigrationsTable(m *Migrator, name string) error {
+	if migrationsTableReady(m, name) {
+		return nil
+	}
 	if err := m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s text NOT NULL, %s datetime NOT NULL DEFAULT CURRENT_TIMESTAMP, %s, PRIMARY KEY (%s))",
 		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), checksumColumnDef(d), d.Quote("id"))); err != nil {
 		return err
