@@ -96,6 +96,9 @@ func (d *Database) Adopt(ctx context.Context) (AdoptReport, error) {
 	if err != nil {
 		return r, d.scrub(fmt.Errorf("inspect %s: %w", d, err))
 	}
+	if live, err = ownTables(chain, live); err != nil {
+		return r, err
+	}
 	if diffs := compareWithChain(want, live, rev); len(diffs) > 0 {
 		r.Differences = diffs
 		return r, fmt.Errorf("%w at %s in %d way(s); nothing was recorded: bring the schema to the shape of revision %s (Open WebUI's migrations, or by hand) and run adopt again",
@@ -163,6 +166,9 @@ func (d *Database) adoptBySchema(ctx context.Context, chain []migrations.Step, r
 	live, err := snapshot.Take(ctx, d.DB)
 	if err != nil {
 		return r, d.scrub(fmt.Errorf("inspect %s: %w", d, err))
+	}
+	if live, err = ownTables(chain, live); err != nil {
+		return r, err
 	}
 	var matches []int
 	best, bestDiffs := -1, []Difference(nil)

@@ -166,6 +166,23 @@ func (d *Database) chainTablesIn(db *gorm.DB, chain []migrations.Step) ([]string
 	return slices.DeleteFunc(live, func(t string) bool { return !containsFold(known, t) }), nil
 }
 
+// ownTables is live without the tables that are not this schema's: those
+// no revision of the chain has. The guard leaves such tables out, and so
+// must adopt: an Open WebUI database upgraded from before Alembic keeps
+// peewee's migratehistory, PostGIS adds spatial_ref_sys, a shared
+// database has another application's tables, and none of them is this
+// tool's to match or to drop.
+func ownTables(chain []migrations.Step, live *snapshot.Snapshot) (*snapshot.Snapshot, error) {
+	byRev, err := tablesByRevision(chain)
+	if err != nil {
+		return nil, err
+	}
+	known := slices.Concat(byRev...)
+	own := *live
+	own.Tables = slices.DeleteFunc(slices.Clone(live.Tables), func(t snapshot.Table) bool { return !containsFold(known, t.Name) })
+	return &own, nil
+}
+
 // containsFold: SQLite compares table names without case, so "User" is
 // taken for "user"; the other dialects are held to the same, safer rule.
 func containsFold(list []string, name string) bool {
