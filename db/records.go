@@ -162,15 +162,19 @@ func readRecords(db *gorm.DB) (records, error) {
 // recordsColumns lists the records table's columns, lower-cased, from the
 // result of a query that returns no row: the same on every dialect, and it
 // does not depend on how the table was created.
-func recordsColumns(db *gorm.DB) ([]string, error) {
-	rows, err := db.Raw("SELECT * FROM " + MigrationsTable + " WHERE 1 = 0").Rows()
+func recordsColumns(db *gorm.DB) ([]string, error) { return tableColumns(db, MigrationsTable) }
+
+// tableColumns lists a table's columns, lower-cased, as recordsColumns
+// does.
+func tableColumns(db *gorm.DB, table string) ([]string, error) {
+	rows, err := db.Raw("SELECT * FROM " + table + " WHERE 1 = 0").Rows()
 	if err != nil {
-		return nil, fmt.Errorf("read the columns of %s: %w", MigrationsTable, err)
+		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return nil, fmt.Errorf("read the columns of %s: %w", MigrationsTable, err)
+		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
 	}
 	for i, c := range cols {
 		cols[i] = strings.ToLower(c)

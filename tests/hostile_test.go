@@ -293,3 +293,48 @@ func TestAdoptLeavesOtherApplicationsTablesOut(t *testing.T) {
 		}
 	})
 }
+
+// TestAlembicVersionDamaged: an alembic_version with a NULL row (SQLite's
+// PRIMARY KEY allows one, a hand-made table anywhere) or without its
+// version_num column made every command, status included, fail with the
+// driver's "converting NULL to string is unsupported" or "no such
+// column". Such a table is now named as damaged, with the repair: stamp
+// rewrites its row (and refuses a table that is not Alembic's).
+func TestAlembicVersionDamaged(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dl string) {
+		ctx := context.Background()
+		d := migtest.At(t, dl, "922e7a387820")
+		d.Exec("CREATE TABLE alembic_version (version_num varchar(32))")
+		d.Exec("INSERT INTO alembic_version (version_num) VALUES (NULL)")
+		const want = "alembic_version, where Open WebUI's Alembic migrations record the revision, has a row without a revision (NULL)"
+		check := func(what string, err error) {
+			t.Helper()
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "schema stamp") {
+				t.Errorf("%s: %v, want %q and the repair", what, err, want)
+			}
+		}
+		_, err := d.Runner.Status(ctx)
+		check("status", err)
+		_, err = d.Runner.Up(ctx, "", db.Options{})
+		check("up", err)
+		_, err = d.Runner.Adopt(ctx)
+		check("adopt", err)
+		if err := d.Runner.Stamp(ctx, "922e7a387820"); err != nil {
+			t.Fatalf("stamp, the repair: %v", err)
+		}
+		if got := alembicRows(t, d.G); len(got) != 1 || got[0] != "922e7a387820" {
+			t.Fatalf("alembic_version after stamp: %q", got)
+		}
+		d.UpTo("")
+		if got := alembicRows(t, d.G); len(got) != 1 || got[0] != cliHead {
+			t.Fatalf("alembic_version after up: %q", got)
+		}
+
+		d.Exec("DROP TABLE alembic_version")
+		d.Exec("CREATE TABLE alembic_version (revision varchar(32))")
+		_, err = d.Runner.Status(ctx)
+		if err == nil || !strings.Contains(err.Error(), "alembic_version has no version_num column") {
+			t.Errorf("status with an alembic_version without version_num: %v", err)
+		}
+	})
+}
