@@ -6,6 +6,7 @@ package tests
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -395,5 +396,35 @@ func TestCLISQLiteSymlink(t *testing.T) {
 		if r := u.schema(link, "up"); r.code != 0 || r.stderr != "" {
 			t.Errorf("up through a link, in a folder the user may not write, to a file it may write: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
+	})
+}
+
+// TestRecordsWithGarbageIDs: a records row whose id cannot be a revision
+// (blank, or with white space or control characters: "7e5b5dc7342b "
+// typed by hand) was taken for a revision of a newer program, so every
+// command refused the database as "migrated by a newer version", and so
+// did stamp, the documented repair: no way out but SQL. Such a row is now
+// damage, named with the repair, and stamp drops it.
+func TestRecordsWithGarbageIDs(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dl string) {
+		ctx := context.Background()
+		d := migtest.At(t, dl, "922e7a387820")
+		for _, id := range []string{"7e5b5dc7342b ", "", "c0fbf31ca0db\n"} {
+			d.Exec("INSERT INTO "+db.MigrationsTable+" (id) VALUES (?)", id)
+		}
+		_, err := d.Runner.Status(ctx)
+		if !errors.Is(err, db.ErrRecordsDamaged) || !strings.Contains(err.Error(), `3 rows have an id that is not a revision ID ("", "7e5b5dc7342b ", "c0fbf31ca0db\n")`) || !strings.Contains(err.Error(), "schema stamp REV") {
+			t.Fatalf("status with garbage ids: %v", err)
+		}
+		if _, err := d.Runner.Up(ctx, "", db.Options{}); !errors.Is(err, db.ErrRecordsDamaged) {
+			t.Fatalf("up with garbage ids: %v", err)
+		}
+		if err := d.Runner.Stamp(ctx, "922e7a387820"); err != nil {
+			t.Fatalf("stamp, the repair: %v", err)
+		}
+		if got := d.String("SELECT count(*) FROM " + db.MigrationsTable); got != "13" {
+			t.Fatalf("%s rows after stamp: %s, want 13", db.MigrationsTable, got)
+		}
+		d.UpTo("")
 	})
 }
