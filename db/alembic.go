@@ -97,7 +97,7 @@ func (d *Database) Adopt(ctx context.Context) (AdoptReport, error) {
 	if err != nil {
 		return r, d.scrub(fmt.Errorf("inspect %s: %w", d, err))
 	}
-	if live, err = ownTables(chain, live); err != nil {
+	if live, err = d.ownTables(d.DB.WithContext(ctx), chain, live); err != nil {
 		return r, err
 	}
 	if diffs := compareWithChain(want, live, rev); len(diffs) > 0 {
@@ -168,7 +168,7 @@ func (d *Database) adoptBySchema(ctx context.Context, chain []migrations.Step, r
 	if err != nil {
 		return r, d.scrub(fmt.Errorf("inspect %s: %w", d, err))
 	}
-	if live, err = ownTables(chain, live); err != nil {
+	if live, err = d.ownTables(d.DB.WithContext(ctx), chain, live); err != nil {
 		return r, err
 	}
 	var matches []int

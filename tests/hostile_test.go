@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -427,4 +428,39 @@ func TestRecordsWithGarbageIDs(t *testing.T) {
 		}
 		d.UpTo("")
 	})
+}
+
+// TestTablesDifferingOnlyInCase: the guard compared table names without
+// case on every dialect, but only SQLite (and MySQL with
+// lower_case_table_names set) takes "User" for "user". On PostgreSQL, and
+// MySQL as Linux installs it, a database shared with an application whose
+// tables are "User" and "Chat" (Prisma's default naming) was refused by
+// up and OpenAndMigrate as "tables of this schema but no record of this
+// tool", forever: adopt could not match it either.
+func TestTablesDifferingOnlyInCase(t *testing.T) {
+	for _, dl := range []string{"postgres", "mysql"} {
+		t.Run(dl, func(t *testing.T) {
+			d := migtest.New(t, dl)
+			var folds int
+			if dl == "mysql" {
+				folds, _ = strconv.Atoi(d.String("SELECT @@lower_case_table_names"))
+			}
+			if folds != 0 {
+				t.Skip("the server folds table names (lower_case_table_names), so User is user there")
+			}
+			d.Exec("CREATE TABLE " + d.Q("User") + " (id varchar(64) PRIMARY KEY, email varchar(255))")
+			d.Exec("CREATE TABLE " + d.Q("Chat") + " (id varchar(64) PRIMARY KEY)")
+			d.Exec("INSERT INTO " + d.Q("User") + " (id, email) VALUES ('u1', 'a@b')")
+			d.UpTo("")
+			if got := d.String("SELECT email FROM " + d.Q("User")); got != "a@b" {
+				t.Fatalf("the other application's table: %q", got)
+			}
+			if _, err := d.Runner.Down(context.Background(), db.DownRequest{All: true}, db.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if got := d.Count("User"); got != 1 {
+				t.Fatalf("the other application's table holds %d rows after down --all", got)
+			}
+		})
+	}
 }

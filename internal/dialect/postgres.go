@@ -13,12 +13,13 @@ import (
 
 type postgresDialect struct{}
 
-func (postgresDialect) Name() string               { return "postgres" }
-func (postgresDialect) Quote(ident string) string  { return quoteWith('"', ident) }
-func (postgresDialect) RunMode() RunMode           { return StepTransactions }
-func (postgresDialect) CheckStep(*gorm.DB) error   { return nil }
-func (postgresDialect) ByteOrder(e string) string  { return e + ` COLLATE "C"` }
-func (postgresDialect) CharLength(e string) string { return "char_length(" + e + ")" }
+func (postgresDialect) Name() string                  { return "postgres" }
+func (postgresDialect) Quote(ident string) string     { return quoteWith('"', ident) }
+func (postgresDialect) RunMode() RunMode              { return StepTransactions }
+func (postgresDialect) CheckStep(*gorm.DB) error      { return nil }
+func (postgresDialect) FoldsTableNames(*gorm.DB) bool { return false }
+func (postgresDialect) ByteOrder(e string) string     { return e + ` COLLATE "C"` }
+func (postgresDialect) CharLength(e string) string    { return "char_length(" + e + ")" }
 
 func (postgresDialect) SQLType(t Type) string {
 	switch t {

@@ -18,11 +18,12 @@ import (
 // foreign_key_check, which fails the step if any reference dangles.
 type sqliteDialect struct{}
 
-func (sqliteDialect) Name() string               { return "sqlite" }
-func (sqliteDialect) Quote(ident string) string  { return quoteWith('`', ident) }
-func (sqliteDialect) RunMode() RunMode           { return StepTransactions }
-func (sqliteDialect) ByteOrder(e string) string  { return e } // BINARY is SQLite's default collation
-func (sqliteDialect) CharLength(e string) string { return "length(" + e + ")" }
+func (sqliteDialect) Name() string                  { return "sqlite" }
+func (sqliteDialect) Quote(ident string) string     { return quoteWith('`', ident) }
+func (sqliteDialect) RunMode() RunMode              { return StepTransactions }
+func (sqliteDialect) FoldsTableNames(*gorm.DB) bool { return true }
+func (sqliteDialect) ByteOrder(e string) string     { return e } // BINARY is SQLite's default collation
+func (sqliteDialect) CharLength(e string) string    { return "length(" + e + ")" }
 
 func (sqliteDialect) SQLType(t Type) string {
 	switch t {
