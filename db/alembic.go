@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -96,6 +97,9 @@ func (d *Database) Adopt(ctx context.Context) (AdoptReport, error) {
 	if err != nil {
 		return r, d.scrub(fmt.Errorf("inspect %s: %w", d, err))
 	}
+	if live, err = d.ownTables(d.DB.WithContext(ctx), chain, live); err != nil {
+		return r, err
+	}
 	if diffs := compareWithChain(want, live, rev); len(diffs) > 0 {
 		r.Differences = diffs
 		return r, fmt.Errorf("%w at %s in %d way(s); nothing was recorded: bring the schema to the shape of revision %s (Open WebUI's migrations, or by hand) and run adopt again",
@@ -163,6 +167,9 @@ func (d *Database) adoptBySchema(ctx context.Context, chain []migrations.Step, r
 	live, err := snapshot.Take(ctx, d.DB)
 	if err != nil {
 		return r, d.scrub(fmt.Errorf("inspect %s: %w", d, err))
+	}
+	if live, err = d.ownTables(d.DB.WithContext(ctx), chain, live); err != nil {
+		return r, err
 	}
 	var matches []int
 	best, bestDiffs := -1, []Difference(nil)
@@ -320,17 +327,56 @@ type alembicState struct {
 	revs   []string // one row normally, none at base
 }
 
-// readAlembic reads alembic_version; a missing table is not an error.
+// readAlembic reads alembic_version; a missing table is not an error. A
+// table without version_num, or a row without a revision, is named
+// rather than passed on as the driver's message (Alembic makes neither,
+// but SQLite's PRIMARY KEY allows a NULL, and a hand-made table anything).
 func readAlembic(db *gorm.DB) (alembicState, error) {
 	if !db.Migrator().HasTable(AlembicTable) {
 		return alembicState{}, nil
 	}
 	st := alembicState{exists: true}
-	if err := db.Raw("SELECT version_num FROM " + AlembicTable).Scan(&st.revs).Error; err != nil {
+	cols, err := tableColumns(db, AlembicTable)
+	if err != nil {
+		return st, err
+	}
+	if !slices.Contains(cols, "version_num") {
+		return st, fmt.Errorf("%s has no version_num column, so it is not the table Open WebUI's Alembic migrations record their revision in; nothing was changed: rename or drop it if it is not, or recreate it as Alembic does", AlembicTable)
+	}
+	rows, err := db.Raw("SELECT version_num FROM " + AlembicTable).Rows()
+	if err != nil {
 		return st, fmt.Errorf("read %s: %w", AlembicTable, err)
+	}
+	defer rows.Close()
+	nulls := 0
+	for rows.Next() {
+		var rev sql.NullString
+		if err := rows.Scan(&rev); err != nil {
+			return st, fmt.Errorf("read %s: %w", AlembicTable, err)
+		}
+		if !rev.Valid {
+			nulls++
+			continue
+		}
+		st.revs = append(st.revs, rev.String)
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("read %s: %w", AlembicTable, err)
+	}
+	if nulls > 0 {
+		return st, fmt.Errorf(`%s, where Open WebUI's Alembic migrations record the revision, has a row without a revision (NULL)%s; nothing was changed: run "schema stamp REV" with the revision the schema is at, which rewrites the table's row`,
+			AlembicTable, otherRows(st.revs))
 	}
 	slices.Sort(st.revs)
 	return st, nil
+}
+
+// otherRows mentions the readable rows beside a damaged one.
+func otherRows(revs []string) string {
+	if len(revs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" besides %s", strings.Join(revs, ", "))
 }
 
 // revision is the one revision alembic_version records ("" for base),

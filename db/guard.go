@@ -159,11 +159,39 @@ func (d *Database) chainTablesIn(db *gorm.DB, chain []migrations.Step) ([]string
 	if err != nil {
 		return nil, err
 	}
-	var known []string
-	for _, ts := range byRev {
-		known = append(known, ts...)
+	known := slices.Concat(byRev...)
+	has := d.tableNamed(db)
+	return slices.DeleteFunc(live, func(t string) bool { return !has(known, t) }), nil
+}
+
+// tableNamed is how db tells whether a list names a table: without case
+// where the database folds table names (SQLite, MySQL with
+// lower_case_table_names), exactly elsewhere. Folding everywhere took a
+// PostgreSQL database shared with another application's "User" and
+// "Chat" for this schema's user and chat, and refused it for ever.
+func (d *Database) tableNamed(db *gorm.DB) func(list []string, name string) bool {
+	if d.target.Dialect.FoldsTableNames(db) {
+		return containsFold
 	}
-	return slices.DeleteFunc(live, func(t string) bool { return !containsFold(known, t) }), nil
+	return slices.Contains[[]string]
+}
+
+// ownTables is live without the tables that are not this schema's: those
+// no revision of the chain has. The guard leaves such tables out, and so
+// must adopt: an Open WebUI database upgraded from before Alembic keeps
+// peewee's migratehistory, PostGIS adds spatial_ref_sys, a shared
+// database has another application's tables, and none of them is this
+// tool's to match or to drop.
+func (d *Database) ownTables(db *gorm.DB, chain []migrations.Step, live *snapshot.Snapshot) (*snapshot.Snapshot, error) {
+	byRev, err := tablesByRevision(chain)
+	if err != nil {
+		return nil, err
+	}
+	known := slices.Concat(byRev...)
+	has := d.tableNamed(db)
+	own := *live
+	own.Tables = slices.DeleteFunc(slices.Clone(live.Tables), func(t snapshot.Table) bool { return !has(known, t.Name) })
+	return &own, nil
 }
 
 // containsFold: SQLite compares table names without case, so "User" is

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/migrations"
@@ -33,6 +36,10 @@ type RecordsDamagedError struct {
 	NullAppliedAt []string
 	// BadAppliedAt are the IDs of rows whose applied_at is not a time.
 	BadAppliedAt []string
+	// BadIDs are ids that cannot be a revision: blank, or holding white
+	// space or control characters ("7e5b5dc7342b " typed by hand). They
+	// are not taken for a newer program's revisions, which stamp keeps.
+	BadIDs []string
 	// Recorded is the revision the readable rows record ("" for none), for
 	// the repair's advice.
 	Recorded string
@@ -66,6 +73,17 @@ func (e *RecordsDamagedError) problems() string {
 	if len(e.BadAppliedAt) > 0 {
 		what = append(what, fmt.Sprintf("%s an applied_at that is not a time", rowsOf(e.BadAppliedAt)))
 	}
+	if n := len(e.BadIDs); n > 0 {
+		quoted := make([]string, n)
+		for i, id := range e.BadIDs {
+			quoted[i] = strconv.Quote(id)
+		}
+		rows := "1 row has"
+		if n > 1 {
+			rows = fmt.Sprintf("%d rows have", n)
+		}
+		what = append(what, fmt.Sprintf("%s an id that is not a revision ID (%s)", rows, strings.Join(quoted, ", ")))
+	}
 	return strings.Join(what, "; ")
 }
 
@@ -79,7 +97,13 @@ func rowsOf(ids []string) string {
 }
 
 func (e *RecordsDamagedError) damaged() bool {
-	return len(e.MissingColumns) > 0 || e.NullIDs > 0 || len(e.NullAppliedAt) > 0 || len(e.BadAppliedAt) > 0
+	return len(e.MissingColumns) > 0 || e.NullIDs > 0 || len(e.NullAppliedAt) > 0 || len(e.BadAppliedAt) > 0 || len(e.BadIDs) > 0
+}
+
+// revisionLike reports whether id could be a revision ID of some version
+// of a chain: not blank, and no white space or control characters.
+func revisionLike(id string) bool {
+	return id != "" && !strings.ContainsFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError })
 }
 
 // records is what the records table holds, read as it is.
@@ -135,6 +159,10 @@ func readRecords(db *gorm.DB) (records, error) {
 			rec.damage.NullIDs++
 			continue
 		}
+		if !revisionLike(*id) {
+			rec.damage.BadIDs = append(rec.damage.BadIDs, *id)
+			continue
+		}
 		if sum != nil {
 			rec.checksums[*id] = *sum
 		}
@@ -156,21 +184,26 @@ func readRecords(db *gorm.DB) (records, error) {
 	}
 	slices.Sort(rec.damage.NullAppliedAt)
 	slices.Sort(rec.damage.BadAppliedAt)
+	slices.Sort(rec.damage.BadIDs)
 	return rec, nil
 }
 
 // recordsColumns lists the records table's columns, lower-cased, from the
 // result of a query that returns no row: the same on every dialect, and it
 // does not depend on how the table was created.
-func recordsColumns(db *gorm.DB) ([]string, error) {
-	rows, err := db.Raw("SELECT * FROM " + MigrationsTable + " WHERE 1 = 0").Rows()
+func recordsColumns(db *gorm.DB) ([]string, error) { return tableColumns(db, MigrationsTable) }
+
+// tableColumns lists a table's columns, lower-cased, as recordsColumns
+// does.
+func tableColumns(db *gorm.DB, table string) ([]string, error) {
+	rows, err := db.Raw("SELECT * FROM " + table + " WHERE 1 = 0").Rows()
 	if err != nil {
-		return nil, fmt.Errorf("read the columns of %s: %w", MigrationsTable, err)
+		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return nil, fmt.Errorf("read the columns of %s: %w", MigrationsTable, err)
+		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
 	}
 	for i, c := range cols {
 		cols[i] = strings.ToLower(c)

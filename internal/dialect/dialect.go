@@ -78,6 +78,12 @@ type Dialect interface {
 	// Before any step of a writing run, on its pinned connection.
 	MatchCollation(conn *gorm.DB, chainTables func() ([]string, error)) error
 
+	// FoldsTableNames reports whether the database takes table names that
+	// differ only in case for the same table: SQLite always, MySQL with
+	// lower_case_table_names set, PostgreSQL never (the chain's names are
+	// quoted, so "User" is another table than user).
+	FoldsTableNames(db *gorm.DB) bool
+
 	// SQL fragments for data steps. col and key are trusted identifiers.
 	JSONString(col, key string) string // the string at key, else NULL
 	JSONInt(col, key string) string    // the integer at key, else NULL

@@ -15,3 +15,14 @@ func checksumColumnDef(d Dialect) string { return d.Quote(ChecksumColumn) + " va
 func addChecksumColumn(m *Migrator, table string) error {
 	return m.exec(fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", m.D.Quote(table), checksumColumnDef(m.D)))
 }
+
+// migrationsTableReady reports whether the record table exists with its
+// checksum column, so that nothing needs creating. A run looks first
+// rather than relying on IF NOT EXISTS alone: PostgreSQL and MySQL check
+// the user's privileges (PostgreSQL: ownership, for ALTER TABLE) before
+// IF NOT EXISTS looks, so a backend running as a user who may only read
+// and write rows failed at start-up even with nothing to apply.
+func migrationsTableReady(m *Migrator, name string) bool {
+	mg := m.DB.Migrator()
+	return mg.HasTable(name) && mg.HasColumn(name, ChecksumColumn)
+}

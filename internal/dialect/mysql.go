@@ -48,7 +48,15 @@ func (mysqlDialect) BeginLocked(context.Context, *gorm.DB, string, time.Duration
 	return nil, errors.New("MySQL runs steps without a transaction: the run holds a session lock instead")
 }
 
-func (mysqlDialect) CheckStep(*gorm.DB) error   { return nil }
+func (mysqlDialect) CheckStep(*gorm.DB) error { return nil }
+
+// FoldsTableNames: with lower_case_table_names 0 (Linux's default) names
+// are case-sensitive; 1 stores and compares them in lower case, 2 compares
+// them so. When the server cannot say, folding is the safe side.
+func (mysqlDialect) FoldsTableNames(db *gorm.DB) bool {
+	var n int
+	return db.Raw("SELECT @@lower_case_table_names").Scan(&n).Error != nil || n != 0
+}
 func (mysqlDialect) ByteOrder(e string) string  { return "CAST(" + e + " AS BINARY)" }
 func (mysqlDialect) CharLength(e string) string { return "CHAR_LENGTH(" + e + ")" }
 
@@ -425,6 +433,9 @@ func (d mysqlDialect) insertSQL(table string, cols []Column, rows int, c Conflic
 }
 
 func (d mysqlDialect) createMigrationsTable(m *Migrator, name string) error {
+	if migrationsTableReady(m, name) {
+		return nil
+	}
 	opts, err := d.tableOptions(m.DB)
 	if err != nil {
 		return err

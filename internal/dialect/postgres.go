@@ -13,12 +13,13 @@ import (
 
 type postgresDialect struct{}
 
-func (postgresDialect) Name() string               { return "postgres" }
-func (postgresDialect) Quote(ident string) string  { return quoteWith('"', ident) }
-func (postgresDialect) RunMode() RunMode           { return StepTransactions }
-func (postgresDialect) CheckStep(*gorm.DB) error   { return nil }
-func (postgresDialect) ByteOrder(e string) string  { return e + ` COLLATE "C"` }
-func (postgresDialect) CharLength(e string) string { return "char_length(" + e + ")" }
+func (postgresDialect) Name() string                  { return "postgres" }
+func (postgresDialect) Quote(ident string) string     { return quoteWith('"', ident) }
+func (postgresDialect) RunMode() RunMode              { return StepTransactions }
+func (postgresDialect) CheckStep(*gorm.DB) error      { return nil }
+func (postgresDialect) FoldsTableNames(*gorm.DB) bool { return false }
+func (postgresDialect) ByteOrder(e string) string     { return e + ` COLLATE "C"` }
+func (postgresDialect) CharLength(e string) string    { return "char_length(" + e + ")" }
 
 func (postgresDialect) SQLType(t Type) string {
 	switch t {
@@ -116,6 +117,16 @@ func (postgresDialect) BeginLocked(ctx context.Context, conn *gorm.DB, name stri
 			return nil, fmt.Errorf("end a transaction that did not get the migration lock: %w", err)
 		}
 		return nil, ErrLockBusy
+	}
+	// The steps name tables and indexes unqualified. With more than one
+	// schema on the search path (search_path=app,public, or the default
+	// "$user", public when the user's schema exists), a DROP ... IF EXISTS
+	// of something the current schema lacks would reach a namesake in a
+	// later schema: the unit sees the current schema alone. SET LOCAL, so
+	// nothing outlives the transaction (PgBouncer).
+	if err := tx.Exec(`SELECT set_config('search_path', quote_ident(current_schema()), true) WHERE current_schema() IS NOT NULL`).Error; err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("keep the migration to the current schema: %w", err)
 	}
 	return tx, nil
 }
@@ -412,6 +423,9 @@ func conflictClause(d Dialect, table string, c Conflict) string {
 }
 
 func (d postgresDialect) createMigrationsTable(m *Migrator, name string) error {
+	if migrationsTableReady(m, name) {
+		return nil
+	}
 	if err := m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s varchar(255) NOT NULL, %s timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP, %s, PRIMARY KEY (%s))",
 		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), checksumColumnDef(d), d.Quote("id"))); err != nil {
 		return err

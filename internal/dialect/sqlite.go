@@ -18,11 +18,12 @@ import (
 // foreign_key_check, which fails the step if any reference dangles.
 type sqliteDialect struct{}
 
-func (sqliteDialect) Name() string               { return "sqlite" }
-func (sqliteDialect) Quote(ident string) string  { return quoteWith('`', ident) }
-func (sqliteDialect) RunMode() RunMode           { return StepTransactions }
-func (sqliteDialect) ByteOrder(e string) string  { return e } // BINARY is SQLite's default collation
-func (sqliteDialect) CharLength(e string) string { return "length(" + e + ")" }
+func (sqliteDialect) Name() string                  { return "sqlite" }
+func (sqliteDialect) Quote(ident string) string     { return quoteWith('`', ident) }
+func (sqliteDialect) RunMode() RunMode              { return StepTransactions }
+func (sqliteDialect) FoldsTableNames(*gorm.DB) bool { return true }
+func (sqliteDialect) ByteOrder(e string) string     { return e } // BINARY is SQLite's default collation
+func (sqliteDialect) CharLength(e string) string    { return "length(" + e + ")" }
 
 func (sqliteDialect) SQLType(t Type) string {
 	switch t {
@@ -340,6 +341,9 @@ func (d sqliteDialect) insertSQL(table string, cols []Column, rows int, c Confli
 }
 
 func (d sqliteDialect) createMigrationsTable(m *Migrator, name string) error {
+	if migrationsTableReady(m, name) {
+		return nil
+	}
 	if err := m.exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s text NOT NULL, %s datetime NOT NULL DEFAULT CURRENT_TIMESTAMP, %s, PRIMARY KEY (%s))",
 		d.Quote(name), d.Quote("id"), d.Quote("applied_at"), checksumColumnDef(d), d.Quote("id"))); err != nil {
 		return err

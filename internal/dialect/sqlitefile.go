@@ -83,6 +83,11 @@ func sqliteDSN(t Target) (dsn string, readOnly *ReadOnlyError, err error) {
 	case fi.IsDir():
 		return "", nil, fmt.Errorf("cannot open %s: it is a folder, not a database file", t)
 	}
+	// SQLite follows a symlinked file and keeps its journal beside the
+	// file it points to: judge that file's folder, not the link's.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path, dir = real, filepath.Dir(real)
+	}
 	var why string
 	switch {
 	case !writable(path):

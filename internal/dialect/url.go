@@ -472,6 +472,17 @@ func parsePostgres(u *url.URL) (Target, error) {
 	if q.Get("default_query_exec_mode") == "" {
 		dsn.RawQuery = strings.TrimPrefix(dsn.RawQuery+"&default_query_exec_mode=exec", "&")
 	}
+	// pgx asks for no client encoding, so the session takes the
+	// database's (or a role's setting): on a LATIN1 database Go's UTF-8
+	// strings were read and written as LATIN1. The startup parameter
+	// overrides those, and an options=-c one.
+	if q.Has("client_encoding") {
+		if err := requireUTF8("PostgreSQL URL option client_encoding", q.Get("client_encoding"), isPostgresUTF8); err != nil {
+			return Target{}, err
+		}
+	} else {
+		dsn.RawQuery = strings.TrimPrefix(dsn.RawQuery+"&client_encoding=UTF8", "&")
+	}
 	return Target{Dialect: postgresDialect{}, Database: db, dsn: dsn.String(), redacted: redact(u), secrets: secretsOf(u), u: u}, nil
 }
 
@@ -493,6 +504,27 @@ func onePassword(u *url.URL, q url.Values, keys ...string) error {
 		}
 	}
 	return nil
+}
+
+// requireUTF8 refuses a connection character set other than UTF-8 (MySQL's
+// utf8mb4). The steps read and write every value through the connection:
+// with latin1, or MySQL's utf8 (utf8mb3), the server turns each character
+// the set lacks into "?" on the way, silently, so distinct tags merged and
+// payloads were written back mangled.
+func requireUTF8(what, value string, ok func(string) bool) error {
+	if ok(value) {
+		return nil
+	}
+	// The value is not quoted: with an unencoded "&" in a password given
+	// as an option, it may be a piece of the password.
+	return fmt.Errorf("%s is refused: it names a character set other than UTF-8, and this tool reads and writes every value through the connection, where only UTF-8 (MySQL's utf8mb4) carries every character the tables hold (others turn into \"?\" or are misread); leave the option out, or give UTF-8", what)
+}
+
+// isPostgresUTF8 matches PostgreSQL's names for UTF-8, as the server
+// normalises them (case, "-" and "_" ignored).
+func isPostgresUTF8(v string) bool {
+	n := strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(v))
+	return n == "utf8" || n == "unicode"
 }
 
 // mysqlOptions maps SQLAlchemy/PyMySQL query options to the Go driver's.
@@ -536,6 +568,16 @@ func parseMySQL(u *url.URL) (Target, error) {
 			cfg.Params[mysqlOptions[k]] = v
 		default:
 			return Target{}, fmt.Errorf("unsupported MySQL URL option %s (supported: charset, collation, unix_socket, password)", optionName(k, q))
+		}
+	}
+	if c, ok := cfg.Params["charset"]; ok {
+		if err := requireUTF8("MySQL URL option charset", c, func(v string) bool { return strings.EqualFold(v, "utf8mb4") }); err != nil {
+			return Target{}, err
+		}
+	}
+	if c, ok := cfg.Params["collation"]; ok {
+		if err := requireUTF8("MySQL URL option collation", c, func(v string) bool { return strings.HasPrefix(strings.ToLower(v), "utf8mb4_") }); err != nil {
+			return Target{}, err
 		}
 	}
 	if cfg.Params["charset"] == "" {
