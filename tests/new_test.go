@@ -50,9 +50,9 @@ func (Bookmark) TableName() string { return "bookmark" }`)
 			"\tUser     *User   `gorm:\"foreignKey:UserID;references:ID;constraint:fk_note_user_id,OnDelete:CASCADE\" json:\"-\"`\n")
 	edit(t, mod, "models/file.go", // a dropped column
 		"\tError     *string `json:\"error\"`\n", "")
-	edit(t, mod, "models/group.go", // a widening under a check, and a nullability
+	edit(t, mod, "models/feedback.go", // a widening under a check, and a nullability
 		"Rating    int16   `gorm:\"not null;", "Rating    int64   `gorm:\"not null;")
-	edit(t, mod, "models/group.go",
+	edit(t, mod, "models/channel.go",
 		"Name          string         `gorm:\"not null\" json:\"name\"`\n\tDescription   *string        `json:\"description\"`\n\tData ",
 		"Name          *string        `json:\"name\"`\n\tDescription   *string        `json:\"description\"`\n\tData ")
 	edit(t, mod, "models/chat.go", // a widening of a key to text
