@@ -105,8 +105,12 @@ func (d *Database) Up(ctx context.Context, target string, opt Options) (Result, 
 		return Result{}, err
 	}
 	end := len(chain)
-	if target != "" && target != "head" {
-		i, err := indexOf(chain, target)
+	if target != "" {
+		id, err := Revision("up --to", target, false)
+		if err != nil {
+			return Result{}, err
+		}
+		i, err := indexOf(chain, id)
 		if err != nil {
 			return Result{}, err
 		}
@@ -127,17 +131,18 @@ func (d *Database) Down(ctx context.Context, req DownRequest, opt Options) (Resu
 	if err != nil {
 		return Result{}, err
 	}
-	set := 0
-	for _, b := range []bool{req.To != "", req.Steps != 0, req.All} {
-		if b {
-			set++
+	if err := req.Check(); err != nil {
+		return Result{}, err
+	}
+	if req.To != "" {
+		id, err := Revision("--to", req.To, true)
+		if err != nil {
+			return Result{}, err
 		}
-	}
-	if set > 1 {
-		return Result{}, errors.New("down takes one of --to, --steps and --all")
-	}
-	if req.Steps < 0 {
-		return Result{}, fmt.Errorf("--steps must be positive, got %d", req.Steps)
+		if id == "" { // base
+			req = DownRequest{All: true}
+		}
+		req.To = id
 	}
 	res, err := d.run(ctx, opt, chain, func(st state) (goal, error) {
 		keep := st.applied - 1 // one step by default

@@ -117,13 +117,13 @@ func (d *Database) Stamp(ctx context.Context, rev string) error {
 	if err != nil {
 		return err
 	}
-	n := len(chain)
-	switch rev {
-	case "head":
-	case "base":
-		n = 0
-	default:
-		i, err := indexOf(chain, rev)
+	id, err := Revision("stamp", rev, true)
+	if err != nil {
+		return err
+	}
+	n := 0
+	if id != "" {
+		i, err := indexOf(chain, id)
 		if err != nil {
 			return err
 		}

@@ -175,26 +175,15 @@ func (a *app) withDB(fn func(ctx context.Context, d *db.Database) error) func(*c
 	})
 }
 
-// revision checks a revision argument against the chain; base is accepted
-// only where it means something.
-func revision(flag, rev string, allowBase bool) error {
-	chain, err := migrations.Chain()
-	if err != nil {
-		return err
+// revision checks a revision argument against the chain before any
+// database is opened (db.Revision resolves it again where it is used);
+// base is accepted only where it means something.
+func revision(flag, rev string, allowBase bool) (string, error) {
+	id, err := db.Revision(flag, rev, allowBase)
+	if errors.Is(err, db.ErrBadRequest) {
+		return "", &usageError{err}
 	}
-	if rev == "head" || allowBase && rev == "base" {
-		return nil
-	}
-	for _, s := range chain {
-		if s.ID == rev {
-			return nil
-		}
-	}
-	accepted := "a revision ID from `schema history` or head"
-	if allowBase {
-		accepted = "a revision ID from `schema history`, head or base"
-	}
-	return usagef("%s: unknown revision %q: use %s", flag, rev, accepted)
+	return id, err
 }
 
 const acceptChangedUsage = "run even if applied steps were edited since they ran, recording their new checksums"
@@ -216,23 +205,12 @@ func (a *app) upCommand() *cobra.Command {
 			return err
 		}
 		if cmd.Flags().Changed("to") {
-			return revision("--to", to, false)
+			_, err := revision("--to", to, false)
+			return err
 		}
 		return nil
 	}
 	cmd.RunE = a.withDB(func(ctx context.Context, d *db.Database) error {
-		if to != "" && to != "head" {
-			// db.Up calls a target equal to the current revision "already
-			// applied" and fails; for a user that is simply nothing to do.
-			cur, err := d.Current(ctx)
-			if err != nil {
-				return err
-			}
-			if cur == to {
-				fmt.Fprintf(a.stdout, "already at %s\n", to)
-				return nil
-			}
-		}
 		a.live = newLiveReporter(a.stdout, a.stderr, a.tty)
 		res, err := d.Up(ctx, to, db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged})
 		a.live.finish()
@@ -272,29 +250,21 @@ func (a *app) downCommand() *cobra.Command {
 		if err := checkLockTimeout(lockTimeout); err != nil {
 			return err
 		}
-		var set []string
-		for _, f := range []string{"to", "steps", "all"} {
-			if cmd.Flags().Changed(f) {
-				set = append(set, "--"+f)
+		if err := req.Check(); err != nil {
+			if errors.Is(err, db.ErrBadRequest) {
+				return &usageError{err}
 			}
+			return err
 		}
-		if len(set) > 1 {
-			return usagef("down takes only one of --to, --steps and --all, got %s", strings.Join(set, " and "))
-		}
+		// What the flags say as typed, which the request cannot tell.
 		switch {
-		case cmd.Flags().Changed("steps") && req.Steps < 1:
-			return usagef("--steps must be at least 1, got %d", req.Steps)
+		case cmd.Flags().Changed("steps") && req.Steps == 0:
+			return usagef("--steps must be at least 1, got 0")
 		case cmd.Flags().Changed("all") && !req.All:
 			return usagef("--all=false is not a way to roll back; leave the flag out")
-		case cmd.Flags().Changed("to"):
-			if err := revision("--to", req.To, true); err != nil {
-				return err
-			}
-			if req.To == "base" {
-				req = db.DownRequest{All: true}
-			} else if req.To == "head" {
-				req.To = migrations.Head()
-			}
+		case cmd.Flags().Changed("to") && req.To == "":
+			_, err := revision("--to", "", true)
+			return err
 		}
 		return nil
 	}
@@ -396,7 +366,8 @@ func (a *app) stampCommand() *cobra.Command {
 		Args:  oneArg("the revision to record (an ID, head or base)"),
 	}
 	cmd.PreRunE = func(_ *cobra.Command, args []string) error {
-		return revision("stamp", args[0], true)
+		_, err := revision("stamp", args[0], true)
+		return err
 	}
 	cmd.RunE = work(func(cmd *cobra.Command, args []string) error {
 		d, err := a.open(cmd)
@@ -407,12 +378,9 @@ func (a *app) stampCommand() *cobra.Command {
 		if err := d.Stamp(cmd.Context(), args[0]); err != nil {
 			return err
 		}
-		rev := args[0]
-		switch rev {
-		case "head":
-			rev = migrations.Head()
-		case "base":
-			rev = ""
+		rev, err := revision("stamp", args[0], true)
+		if err != nil {
+			return err
 		}
 		fmt.Fprintf(a.stdout, "stamped: %s\n", whereIs(d.String(), rev))
 		return nil
