@@ -3,8 +3,6 @@ package db
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/openwebui-go/schema/internal/dialect"
@@ -32,57 +30,32 @@ const scratchDropTimeout = 30 * time.Second
 // databases of earlier runs that were killed before removing theirs are
 // removed first (see dialect.DropStaleScratch).
 func (d *Database) Scratch(ctx context.Context) (*Database, func(), error) {
-	if d.Dialect() == "sqlite" {
-		return d.scratchFile(ctx)
-	}
 	admin := d.DB.WithContext(ctx)
 	// Best effort: a user who may not list or drop databases can still
 	// verify, as before.
-	_, _ = dialect.DropStaleScratch(ctx, admin, ScratchPrefix, staleScratchAge)
-	name, err := dialect.NewScratchName(ScratchPrefix)
+	_ = dialect.RemoveStaleSiblings(ctx, admin, d.target, ScratchPrefix, staleScratchAge)
+	sib, err := dialect.NewSibling(ctx, admin, d.target, ScratchPrefix, "scratch.db")
 	if err != nil {
-		return nil, nil, err
+		if d.Dialect() == "sqlite" {
+			return nil, nil, fmt.Errorf("create a scratch SQLite database: %w", err)
+		}
+		return nil, nil, d.scrub(fmt.Errorf("create a scratch database on %s (the user needs permission to create databases): %w", d, err))
 	}
 	drop := func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scratchDropTimeout)
 		defer cancel()
-		_ = dialect.DropDatabase(d.DB.WithContext(cctx), name)
+		_ = sib.Drop(cctx)
 	}
-	if err := dialect.CreateDatabase(admin, name); err != nil {
-		drop() // a cancelled CREATE may still have created it
-		return nil, nil, d.scrub(fmt.Errorf("create scratch database %s on %s (the user needs permission to create databases): %w", name, d, err))
-	}
-	target, err := d.target.WithDatabase(name)
+	g, err := dialect.Open(sib.Target)
 	if err != nil {
 		drop()
 		return nil, nil, err
 	}
-	g, err := dialect.Open(target)
-	if err != nil {
-		drop()
-		return nil, nil, err
-	}
-	s := &Database{DB: g.WithContext(ctx), target: target}
+	s := &Database{DB: g.WithContext(ctx), target: sib.Target}
 	cleanup := func() { s.Close(); drop() }
 	if err := dialect.MatchScratchSchema(ctx, d.DB, s.DB); err != nil {
 		cleanup()
-		return nil, nil, d.scrub(fmt.Errorf("prepare scratch database %s: %w", name, err))
+		return nil, nil, d.scrub(fmt.Errorf("prepare scratch database %s: %w", sib.Name, err))
 	}
 	return s, cleanup, nil
-}
-
-// scratchFile is Scratch for SQLite: a file in a new folder of the system's
-// temporary folder, removed with the folder.
-func (d *Database) scratchFile(ctx context.Context) (*Database, func(), error) {
-	dialect.RemoveStaleScratchDirs(ScratchPrefix, staleScratchAge)
-	dir, err := dialect.MakeScratchDir(ScratchPrefix)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create a scratch SQLite database: %w", err)
-	}
-	s, err := Open(ctx, "sqlite:///"+filepath.Join(dir, "scratch.db"))
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	return s, func() { s.Close(); os.RemoveAll(dir) }, nil
 }

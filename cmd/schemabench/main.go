@@ -99,52 +99,41 @@ const benchPrefix = "schemabench"
 
 // scratchURL creates an empty database and returns its URL and a cleanup.
 func scratchURL(ctx context.Context, dialectName string) (string, func(), error) {
-	if dialectName == "sqlite" {
-		dialect.RemoveStaleScratchDirs(benchPrefix, time.Hour)
-		dir, err := dialect.MakeScratchDir(benchPrefix)
-		if err != nil {
-			return "", nil, err
+	server := "sqlite://"
+	if dialectName != "sqlite" {
+		env := map[string]string{"postgres": "SCHEMA_TEST_POSTGRES_URL", "mysql": "SCHEMA_TEST_MYSQL_URL"}[dialectName]
+		def := map[string]string{"postgres": "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "mysql": "mysql://root@127.0.0.1:3306/test"}[dialectName]
+		if env == "" {
+			return "", nil, fmt.Errorf("unknown dialect %q", dialectName)
 		}
-		return "sqlite:///" + filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }, nil
-	}
-	env := map[string]string{"postgres": "SCHEMA_TEST_POSTGRES_URL", "mysql": "SCHEMA_TEST_MYSQL_URL"}[dialectName]
-	def := map[string]string{"postgres": "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "mysql": "mysql://root@127.0.0.1:3306/test"}[dialectName]
-	if env == "" {
-		return "", nil, fmt.Errorf("unknown dialect %q", dialectName)
-	}
-	server := os.Getenv(env)
-	if server == "" {
-		server = def
+		if server = os.Getenv(env); server == "" {
+			server = def
+		}
 	}
 	admin, err := db.Open(ctx, server)
 	if err != nil {
 		return "", nil, err
 	}
-	if _, err := dialect.DropStaleScratch(ctx, admin.DB, benchPrefix, time.Hour); err != nil {
-		fmt.Fprintln(os.Stderr, "schemabench: stale databases of earlier runs:", err)
-	}
-	name, err := dialect.NewScratchName(benchPrefix)
-	if err != nil {
-		admin.Close()
-		return "", nil, err
-	}
-	if err := dialect.CreateDatabase(admin.DB, name); err != nil {
-		admin.Close()
-		return "", nil, err
-	}
-	cleanup := func() { dialect.DropDatabase(admin.DB, name); admin.Close() }
 	target, err := dialect.Parse(server)
 	if err != nil {
-		cleanup()
+		admin.Close()
 		return "", nil, err
 	}
-	sib, err := target.WithDatabase(name)
+	if err := dialect.RemoveStaleSiblings(ctx, admin.DB, target, benchPrefix, time.Hour); err != nil {
+		fmt.Fprintln(os.Stderr, "schemabench: stale databases of earlier runs:", err)
+	}
+	sib, err := dialect.NewSibling(ctx, admin.DB, target, benchPrefix, "bench.db")
+	if err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	cleanup := func() { sib.Drop(context.WithoutCancel(ctx)); admin.Close() }
+	u, err := sib.Target.URL()
 	if err != nil {
 		cleanup()
 		return "", nil, err
 	}
-	u, err := sib.URL()
-	return u, cleanup, err
+	return u, cleanup, nil
 }
 
 // measured runs the schema binary and returns its wall time and peak RSS.

@@ -270,3 +270,71 @@ func MatchScratchSchema(ctx context.Context, live, scratch *gorm.DB) error {
 	}
 	return nil
 }
+
+// Sibling is an empty database made for a while beside another: on a
+// server, a database named under a prefix (NewScratchName), so that one a
+// killed process leaves behind is recognised and removed later; for
+// SQLite, a file in a new temporary folder named alike. It is the one way
+// the tool, its benchmarks and its tests make scratch databases.
+type Sibling struct {
+	Target Target
+	Name   string // the database, or for SQLite the folder
+	drop   func(ctx context.Context) error
+}
+
+// Drop removes the sibling. Call it with a context a signal has not
+// cancelled (context.WithoutCancel); it may be called more than once.
+func (s Sibling) Drop(ctx context.Context) error {
+	if s.drop == nil {
+		return nil
+	}
+	return s.drop(ctx)
+}
+
+// NewSibling makes an empty sibling of server's database, named under
+// prefix; admin is a connection to server (unused for SQLite, whose
+// sibling is the file named file in a new folder). On failure nothing is
+// left behind.
+func NewSibling(ctx context.Context, admin *gorm.DB, server Target, prefix, file string) (Sibling, error) {
+	if server.Dialect != nil && server.Dialect.Name() == "sqlite" {
+		dir, err := MakeScratchDir(prefix)
+		if err != nil {
+			return Sibling{}, err
+		}
+		t, err := Parse("sqlite:///" + filepath.Join(dir, file))
+		if err != nil {
+			os.RemoveAll(dir)
+			return Sibling{}, err
+		}
+		return Sibling{Target: t, Name: dir, drop: func(context.Context) error { return os.RemoveAll(dir) }}, nil
+	}
+	name, err := NewScratchName(prefix)
+	if err != nil {
+		return Sibling{}, err
+	}
+	s := Sibling{Name: name, drop: func(ctx context.Context) error {
+		return DropDatabase(admin.WithContext(ctx), name)
+	}}
+	if err := CreateDatabase(admin.WithContext(ctx), name); err != nil {
+		_ = s.Drop(context.WithoutCancel(ctx)) // a cancelled CREATE may still have created it
+		return Sibling{}, fmt.Errorf("create database %s: %w", name, err)
+	}
+	if s.Target, err = server.WithDatabase(name); err != nil {
+		_ = s.Drop(context.WithoutCancel(ctx))
+		return Sibling{}, err
+	}
+	return s, nil
+}
+
+// RemoveStaleSiblings removes the siblings under prefix that earlier
+// processes left behind and that are older than maxAge (see
+// DropStaleScratch and RemoveStaleScratchDirs for what counts as
+// abandoned).
+func RemoveStaleSiblings(ctx context.Context, admin *gorm.DB, server Target, prefix string, maxAge time.Duration) error {
+	if server.Dialect != nil && server.Dialect.Name() == "sqlite" {
+		RemoveStaleScratchDirs(prefix, maxAge)
+		return nil
+	}
+	_, err := DropStaleScratch(ctx, admin, prefix, maxAge)
+	return err
+}

@@ -1,7 +1,9 @@
 package dialect_test
 
 import (
+	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -47,5 +49,35 @@ func TestScratchNames(t *testing.T) {
 	}
 	if _, err := dialect.NewScratchName("Bad-Prefix"); err == nil {
 		t.Error("a prefix that cannot name a database was accepted")
+	}
+}
+
+// A SQLite sibling is a file in a new folder named like a scratch
+// database, and Drop removes the folder (twice is harmless).
+func TestNewSiblingSQLite(t *testing.T) {
+	server, err := dialect.Parse("sqlite:///" + filepath.Join(t.TempDir(), "main.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sib, err := dialect.NewSibling(context.Background(), nil, server, "sibtest", "x.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := dialect.ParseScratchName("sibtest", filepath.Base(sib.Name)); !ok {
+		t.Errorf("folder %s is not named as a scratch", sib.Name)
+	}
+	if got, want := sib.Target.Database, filepath.Join(sib.Name, "x.db"); got != want {
+		t.Errorf("sibling file %s, want %s", got, want)
+	}
+	if _, err := os.Stat(sib.Name); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := sib.Drop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(sib.Name); !os.IsNotExist(err) {
+		t.Errorf("folder %s still there after Drop: %v", sib.Name, err)
 	}
 }

@@ -124,22 +124,16 @@ func NewTarget(t testing.TB, name string) dialect.Target {
 		}
 		t.Skip(msg)
 	}
-	dbName, err := dialect.NewScratchName(Prefix)
+	sib, err := dialect.NewSibling(context.Background(), s.admin, s.target, Prefix, "")
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dialect.CreateDatabase(s.admin, dbName); err != nil {
-		t.Fatalf("create %s database %s: %v", name, dbName, err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		if err := dialect.DropDatabase(s.admin, dbName); err != nil {
-			t.Errorf("drop %s database %s: %v", name, dbName, err)
+		if err := sib.Drop(context.Background()); err != nil {
+			t.Errorf("drop %s database %s: %v", name, sib.Name, err)
 		}
 	})
-	target, err := s.target.WithDatabase(dbName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	target := sib.Target
 	return target
 }
 
