@@ -36,10 +36,7 @@ func (d *Database) Scratch(ctx context.Context) (*Database, func(), error) {
 	_ = dialect.RemoveStaleSiblings(ctx, admin, d.target, ScratchPrefix, staleScratchAge)
 	sib, err := dialect.NewSibling(ctx, admin, d.target, ScratchPrefix, "scratch.db")
 	if err != nil {
-		if d.Dialect() == "sqlite" {
-			return nil, nil, fmt.Errorf("create a scratch SQLite database: %w", err)
-		}
-		return nil, nil, d.scrub(fmt.Errorf("create a scratch database on %s (the user needs permission to create databases): %w", d, err))
+		return nil, nil, d.scrub(fmt.Errorf("create a scratch database beside %s: %w", d, err))
 	}
 	drop := func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scratchDropTimeout)

@@ -6,8 +6,10 @@ package dialect
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -105,6 +107,43 @@ type Dialect interface {
 	// analyze refreshes the planner's statistics of a table whose rows or
 	// columns a step just changed, where the planner needs them.
 	analyze(m *Migrator, table string) error
+
+	// Connections (url.go's Open and WithDatabase). connect returns the
+	// GORM dialector for t and, for a SQLite file it may only read, why.
+	connect(t Target) (gorm.Dialector, *ReadOnlyError, error)
+	configurePool(t Target, db *sql.DB)
+	// parse reads a server's URL (PostgreSQL, MySQL); hostInQuery reports
+	// whether its query names the server when the URL has no host.
+	parse(u *url.URL) (Target, error)
+	hostInQuery(q url.Values) bool
+	// server reports whether databases live side by side on a server
+	// (PostgreSQL, MySQL) rather than in files (SQLite).
+	server() bool
+
+	// Catalog queries about the server's databases (scratch.go); "" where
+	// the dialect has no such thing. listDatabasesSQL takes a LIKE
+	// pattern, sessionsSQL a database name; dropDatabaseSQL is given the
+	// quoted name. currentSchemaSQL "" means always "main" (SQLite).
+	listDatabasesSQL() string
+	sessionsSQL() string
+	dropDatabaseSQL(quotedName string) string
+	currentSchemaSQL() string
+	// searchPath reports whether unqualified names resolve through a
+	// search path the URL may set (PostgreSQL), which a new scratch
+	// database must then be given.
+	searchPath() bool
+	// normalType spells a lower-cased column type one way where the
+	// database has two spellings of it.
+	normalType(s string) string
+
+	// Behind the exported helpers of the same names (file.go, folder.go,
+	// tags.go): steps call those, and they dispatch here.
+	jsonKeyPresent(col, key string) string
+	jsonUnparsable(col string) string
+	updateJoin(table, source, on string, sets []string) string
+	jsonArrayStrings(col, key, alias string) JSONStrings
+	bulkLoadShape(t Table) Table // t is a clone the method may change
+	bulkLoadConflict(c Conflict) Conflict
 }
 
 // Conflict says what an insert does when a row's key already exists.

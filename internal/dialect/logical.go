@@ -40,11 +40,7 @@ func TypesOf(d Dialect, sqlType string) []Type {
 // and on PostgreSQL timestamptz(6) as timestamptz, which is the same type
 // (GORM writes the precision when a field says precision:6).
 func normalSQLType(d Dialect, s string) string {
-	s = strings.ToLower(strings.Join(strings.Fields(s), " "))
-	if _, ok := d.(postgresDialect); ok && s == "timestamptz(6)" {
-		return "timestamptz"
-	}
-	return s
+	return d.normalType(strings.ToLower(strings.Join(strings.Fields(s), " ")))
 }
 
 // Widens reports whether changing a column from one logical type to the

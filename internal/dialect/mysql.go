@@ -3,9 +3,12 @@ package dialect
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"gorm.io/driver/mysql"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -59,6 +62,72 @@ func (mysqlDialect) FoldsTableNames(db *gorm.DB) bool {
 }
 func (mysqlDialect) ByteOrder(e string) string  { return "CAST(" + e + " AS BINARY)" }
 func (mysqlDialect) CharLength(e string) string { return "CHAR_LENGTH(" + e + ")" }
+
+// What the shared code asks of MySQL (see the Dialect interface).
+
+func (mysqlDialect) connect(t Target) (gorm.Dialector, *ReadOnlyError, error) {
+	return mysql.Open(t.dsn), nil, nil
+}
+
+func (mysqlDialect) configurePool(_ Target, db *sql.DB) { serverPool(db) }
+
+func (mysqlDialect) parse(u *url.URL) (Target, error) { return parseMySQL(u) }
+
+// hostInQuery: a URL without a host may name the server in its query
+// (?unix_socket=/run/mysqld/mysqld.sock).
+func (mysqlDialect) hostInQuery(q url.Values) bool { return q.Get("unix_socket") != "" }
+
+func (mysqlDialect) server() bool { return true }
+func (mysqlDialect) listDatabasesSQL() string {
+	return `SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?`
+}
+
+// sessionsSQL: without the PROCESS privilege a user sees only its own.
+func (mysqlDialect) sessionsSQL() string {
+	return `SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = ?`
+}
+func (mysqlDialect) dropDatabaseSQL(name string) string { return "DROP DATABASE IF EXISTS " + name }
+func (mysqlDialect) currentSchemaSQL() string           { return "SELECT DATABASE()" }
+func (mysqlDialect) searchPath() bool                   { return false }
+func (mysqlDialect) normalType(s string) string         { return s }
+
+// bulkLoadShape: plain indexes and foreign keys (a key is added in place;
+// see addForeignKey). The primary key stays: a step re-run after a crash
+// inserts its rows again, and the key resolves those conflicts.
+func (mysqlDialect) bulkLoadShape(t Table) Table {
+	t.ForeignKeys = nil
+	return t
+}
+func (mysqlDialect) bulkLoadConflict(c Conflict) Conflict { return c }
+
+func (mysqlDialect) jsonKeyPresent(c, key string) string {
+	return fmt.Sprintf("coalesce(JSON_TYPE(JSON_EXTRACT(%s, %s)) <> 'NULL', false)", c, jsonPath(key))
+}
+
+func (mysqlDialect) jsonUnparsable(c string) string {
+	return fmt.Sprintf("(%[1]s IS NOT NULL AND NOT JSON_VALID(%[1]s))", c)
+}
+
+// updateJoin: UPDATE ... JOIN; MySQL's SET sees the columns of both
+// tables, so they are qualified.
+func (d mysqlDialect) updateJoin(table, source, on string, sets []string) string {
+	qualified := make([]string, len(sets))
+	for i, s := range sets {
+		qualified[i] = "t." + s
+	}
+	return fmt.Sprintf("UPDATE %s AS t JOIN %s AS s ON %s SET %s", d.Quote(table), source, on, strings.Join(qualified, ", "))
+}
+
+// jsonArrayStrings: JSON_TABLE gives each element as JSON text (v, telling
+// strings by their quote) and as unquoted text (s).
+func (mysqlDialect) jsonArrayStrings(col, key, alias string) JSONStrings {
+	return JSONStrings{
+		From: fmt.Sprintf("CROSS JOIN JSON_TABLE(CASE WHEN JSON_TYPE(JSON_EXTRACT(%[1]s, %[2]s)) = 'ARRAY' THEN %[1]s END, %[3]s COLUMNS (v JSON PATH '$', s LONGTEXT PATH '$')) AS %[4]s",
+			col, jsonPath(key), `'$."`+key+`"[*]'`, alias),
+		Where: fmt.Sprintf("LEFT(%s.v, 1) = '\"'", alias),
+		Value: alias + ".s",
+	}
+}
 
 func (mysqlDialect) SQLType(t Type) string {
 	switch t {

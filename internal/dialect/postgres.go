@@ -4,7 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
 	"hash/fnv"
+	"net/url"
 	"strings"
 	"time"
 
@@ -20,6 +27,95 @@ func (postgresDialect) CheckStep(*gorm.DB) error      { return nil }
 func (postgresDialect) FoldsTableNames(*gorm.DB) bool { return false }
 func (postgresDialect) ByteOrder(e string) string     { return e + ` COLLATE "C"` }
 func (postgresDialect) CharLength(e string) string    { return "char_length(" + e + ")" }
+
+// What the shared code asks of PostgreSQL (see the Dialect interface).
+
+func (postgresDialect) connect(t Target) (gorm.Dialector, *ReadOnlyError, error) {
+	cfg, err := pgx.ParseConfig(t.dsn)
+	if err != nil {
+		return nil, nil, t.scrub(fmt.Errorf("cannot open %s: %w", t, err))
+	}
+	// A cancelled statement (a signal to the command) is cancelled on the
+	// server, as psql's Ctrl-C does: the step's transaction then rolls
+	// back at once, its locks with it. pgx's default breaks the connection
+	// instead, and the server finishes the statement before it notices.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 10 * time.Second}
+	}
+	// timestamptz values come back in UTC, as they do on the other
+	// dialects, rather than in the process's local zone.
+	sqlDB := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
+		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+		return nil
+	}))
+	return postgres.New(postgres.Config{Conn: sqlDB}), nil, nil
+}
+
+func (postgresDialect) configurePool(_ Target, db *sql.DB) { serverPool(db) }
+
+func (postgresDialect) parse(u *url.URL) (Target, error) { return parsePostgres(u) }
+
+// hostInQuery: a URL without a host may name the server in its query
+// (?host=/run/postgresql, a socket folder).
+func (postgresDialect) hostInQuery(q url.Values) bool { return q.Get("host") != "" }
+
+func (postgresDialect) server() bool { return true }
+func (postgresDialect) listDatabasesSQL() string {
+	return `SELECT datname FROM pg_database WHERE datname LIKE ?`
+}
+func (postgresDialect) sessionsSQL() string {
+	return `SELECT count(*) FROM pg_stat_activity WHERE datname = ?`
+}
+
+// dropDatabaseSQL: WITH (FORCE), so a leaked pool connection does not keep
+// the database alive.
+func (postgresDialect) dropDatabaseSQL(name string) string {
+	return "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"
+}
+func (postgresDialect) currentSchemaSQL() string { return "SELECT current_schema()" }
+func (postgresDialect) searchPath() bool         { return true }
+
+// normalType: timestamptz(6) is timestamptz (GORM writes the precision
+// when a field says precision:6).
+func (postgresDialect) normalType(s string) string {
+	if s == "timestamptz(6)" {
+		return "timestamptz"
+	}
+	return s
+}
+
+// bulkLoadShape: plain indexes, foreign keys and the primary key. Each
+// written row would fire a check per key and update the key's index, while
+// adding them afterwards checks and sorts every row at once. A step here is
+// one transaction that never runs twice, so the caller inserting distinct
+// keys is all the primary key needs (adding it fails the step otherwise);
+// hence bulkLoadConflict resolves nothing.
+func (postgresDialect) bulkLoadShape(t Table) Table {
+	t.ForeignKeys, t.PrimaryKey = nil, nil
+	return t
+}
+func (postgresDialect) bulkLoadConflict(Conflict) Conflict { return Conflict{} }
+
+func (postgresDialect) jsonKeyPresent(c, key string) string {
+	return fmt.Sprintf("coalesce(jsonb_typeof(%s->'%s') <> 'null', false)", c, key)
+}
+
+// jsonUnparsable: PostgreSQL rejects text that is not JSON on write.
+func (postgresDialect) jsonUnparsable(string) string { return "false" }
+
+func (d postgresDialect) updateJoin(table, source, on string, sets []string) string {
+	return updateFrom(d, table, source, on, sets)
+}
+
+func (postgresDialect) jsonArrayStrings(col, key, alias string) JSONStrings {
+	arr := fmt.Sprintf("%s->'%s'", col, key)
+	return JSONStrings{
+		From:  fmt.Sprintf("CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(%[1]s) = 'array' THEN %[1]s END) AS %[2]s(v)", arr, alias),
+		Where: fmt.Sprintf("jsonb_typeof(%s.v) = 'string'", alias),
+		Value: fmt.Sprintf("(%s.v #>> '{}')", alias),
+	}
+}
 
 func (postgresDialect) SQLType(t Type) string {
 	switch t {

@@ -77,13 +77,8 @@ func ListScratchDatabases(ctx context.Context, admin *gorm.DB, prefix string) ([
 	if err != nil {
 		return nil, err
 	}
-	var q string
-	switch d.(type) {
-	case postgresDialect:
-		q = `SELECT datname FROM pg_database WHERE datname LIKE ?`
-	case mysqlDialect:
-		q = `SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?`
-	default:
+	q := d.listDatabasesSQL()
+	if q == "" {
 		return nil, fmt.Errorf("%s has no sibling databases", d.Name())
 	}
 	var names []string
@@ -101,20 +96,15 @@ func ListScratchDatabases(ctx context.Context, admin *gorm.DB, prefix string) ([
 }
 
 // DatabaseSessions counts the sessions connected to database name
-// (PostgreSQL: pg_stat_activity; MySQL: processlist entries using it).
-// On MySQL a user without the PROCESS privilege sees only its own.
+// (PostgreSQL: pg_stat_activity; MySQL: processlist entries using it, of
+// which a user without the PROCESS privilege sees only its own).
 func DatabaseSessions(ctx context.Context, admin *gorm.DB, name string) (int64, error) {
 	d, err := Of(admin)
 	if err != nil {
 		return 0, err
 	}
-	var q string
-	switch d.(type) {
-	case postgresDialect:
-		q = `SELECT count(*) FROM pg_stat_activity WHERE datname = ?`
-	case mysqlDialect:
-		q = `SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = ?`
-	default:
+	q := d.sessionsSQL()
+	if q == "" {
 		return 0, fmt.Errorf("%s has no sibling databases", d.Name())
 	}
 	var n int64
@@ -216,13 +206,8 @@ func CurrentSchema(ctx context.Context, db *gorm.DB) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var q string
-	switch d.(type) {
-	case postgresDialect:
-		q = "SELECT current_schema()"
-	case mysqlDialect:
-		q = "SELECT DATABASE()"
-	default:
+	q := d.currentSchemaSQL()
+	if q == "" {
 		return "main", nil
 	}
 	var name *string
@@ -245,7 +230,7 @@ func MatchScratchSchema(ctx context.Context, live, scratch *gorm.DB) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := d.(postgresDialect); !ok {
+	if !d.searchPath() {
 		return nil
 	}
 	want, err := CurrentSchema(ctx, live)
@@ -296,10 +281,10 @@ func (s Sibling) Drop(ctx context.Context) error {
 // sibling is the file named file in a new folder). On failure nothing is
 // left behind.
 func NewSibling(ctx context.Context, admin *gorm.DB, server Target, prefix, file string) (Sibling, error) {
-	if server.Dialect != nil && server.Dialect.Name() == "sqlite" {
+	if server.Dialect != nil && !server.Dialect.server() {
 		dir, err := MakeScratchDir(prefix)
 		if err != nil {
-			return Sibling{}, err
+			return Sibling{}, fmt.Errorf("make a folder for a SQLite file: %w", err)
 		}
 		t, err := Parse("sqlite:///" + filepath.Join(dir, file))
 		if err != nil {
@@ -317,7 +302,7 @@ func NewSibling(ctx context.Context, admin *gorm.DB, server Target, prefix, file
 	}}
 	if err := CreateDatabase(admin.WithContext(ctx), name); err != nil {
 		_ = s.Drop(context.WithoutCancel(ctx)) // a cancelled CREATE may still have created it
-		return Sibling{}, fmt.Errorf("create database %s: %w", name, err)
+		return Sibling{}, fmt.Errorf("create database %s (the user needs permission to create databases): %w", name, err)
 	}
 	if s.Target, err = server.WithDatabase(name); err != nil {
 		_ = s.Drop(context.WithoutCancel(ctx))
@@ -331,7 +316,7 @@ func NewSibling(ctx context.Context, admin *gorm.DB, server Target, prefix, file
 // DropStaleScratch and RemoveStaleScratchDirs for what counts as
 // abandoned).
 func RemoveStaleSiblings(ctx context.Context, admin *gorm.DB, server Target, prefix string, maxAge time.Duration) error {
-	if server.Dialect != nil && server.Dialect.Name() == "sqlite" {
+	if server.Dialect != nil && !server.Dialect.server() {
 		RemoveStaleScratchDirs(prefix, maxAge)
 		return nil
 	}

@@ -2,8 +2,11 @@ package dialect
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"gorm.io/driver/sqlite"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +27,69 @@ func (sqliteDialect) RunMode() RunMode              { return StepTransactions }
 func (sqliteDialect) FoldsTableNames(*gorm.DB) bool { return true }
 func (sqliteDialect) ByteOrder(e string) string     { return e } // BINARY is SQLite's default collation
 func (sqliteDialect) CharLength(e string) string    { return "length(" + e + ")" }
+
+// What the shared code asks of SQLite (see the Dialect interface).
+
+func (sqliteDialect) connect(t Target) (gorm.Dialector, *ReadOnlyError, error) {
+	dsn, readOnly, err := sqliteDSN(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sqlite.Open(dsn), readOnly, nil
+}
+
+func (sqliteDialect) configurePool(t Target, db *sql.DB) {
+	if t.InMemory() {
+		db.SetMaxOpenConns(1) // each connection would be its own empty database
+		return
+	}
+	db.SetMaxOpenConns(4) // WAL: readers in parallel, writers queue on busy_timeout
+}
+
+// parse is never reached: a SQLite URL is a path, not a server's URL
+// (parseSQLite), and a SQLite target has no siblings.
+func (sqliteDialect) parse(*url.URL) (Target, error) {
+	return Target{}, errors.New("only PostgreSQL and MySQL targets have sibling databases")
+}
+func (sqliteDialect) hostInQuery(url.Values) bool { return false }
+
+func (sqliteDialect) server() bool                         { return false }
+func (sqliteDialect) listDatabasesSQL() string             { return "" }
+func (sqliteDialect) sessionsSQL() string                  { return "" }
+func (sqliteDialect) dropDatabaseSQL(string) string        { return "" }
+func (sqliteDialect) currentSchemaSQL() string             { return "" }
+func (sqliteDialect) searchPath() bool                     { return false }
+func (sqliteDialect) normalType(s string) string           { return s }
+func (sqliteDialect) bulkLoadConflict(c Conflict) Conflict { return c }
+
+// bulkLoadShape: plain indexes only. A foreign key can only be added with
+// its column, short of rebuilding the table, and keys are not enforced
+// during a run anyway.
+func (sqliteDialect) bulkLoadShape(t Table) Table { return t }
+
+// CASE keeps json_type from seeing text that is not JSON.
+func (sqliteDialect) jsonKeyPresent(c, key string) string {
+	return fmt.Sprintf("(CASE WHEN json_valid(%[1]s) THEN coalesce(json_type(%[1]s, %[2]s) <> 'null', 0) ELSE 0 END = 1)", c, jsonPath(key))
+}
+
+func (sqliteDialect) jsonUnparsable(c string) string {
+	return fmt.Sprintf("(%[1]s IS NOT NULL AND NOT json_valid(%[1]s))", c)
+}
+
+// updateJoin: UPDATE ... FROM, since SQLite 3.33.
+func (d sqliteDialect) updateJoin(table, source, on string, sets []string) string {
+	return updateFrom(d, table, source, on, sets)
+}
+
+// jsonArrayStrings: the column may hold text that is not JSON.
+func (sqliteDialect) jsonArrayStrings(col, key, alias string) JSONStrings {
+	return JSONStrings{
+		From: fmt.Sprintf("CROSS JOIN json_each(CASE WHEN json_valid(%[1]s) AND json_type(%[1]s, %[2]s) = 'array' THEN %[1]s END, %[2]s) AS %[3]s",
+			col, jsonPath(key), alias),
+		Where: alias + ".type = 'text'",
+		Value: alias + ".value",
+	}
+}
 
 func (sqliteDialect) SQLType(t Type) string {
 	switch t {

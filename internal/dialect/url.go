@@ -1,7 +1,7 @@
 package dialect
 
 import (
-	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
@@ -16,15 +16,7 @@ import (
 	"unicode"
 
 	gomysql "github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
-	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/mattn/go-sqlite3"
-	"gorm.io/driver/mysql"
-	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 )
@@ -93,23 +85,18 @@ func Parse(raw string) (Target, error) {
 		}
 		return Target{}, fmt.Errorf("unsupported database URL scheme %q: %s", scheme, schemeHint)
 	}
-	if name == "sqlite" {
+	d := dialects[name]
+	if !d.server() {
 		return parseSQLite(rest)
 	}
 	u, written, err := splitURL(name, rest)
 	if err != nil {
 		return Target{}, err
 	}
-	q := u.Query()
-	if u.Host == "" && !(name == "mysql" && q.Get("unix_socket") != "") && !(name == "postgres" && q.Get("host") != "") {
+	if u.Host == "" && !d.hostInQuery(u.Query()) {
 		return Target{}, fmt.Errorf("database URL %s names no host", clip(redact(u)))
 	}
-	var t Target
-	if name == "postgres" {
-		t, err = parsePostgres(u)
-	} else {
-		t, err = parseMySQL(u)
-	}
+	t, err := d.parse(u)
 	if err == nil && written != "" {
 		t.secrets = withEncodings(append(t.secrets, written))
 	}
@@ -589,15 +576,12 @@ func parseMySQL(u *url.URL) (Target, error) {
 // WithDatabase is the same server and credentials with another database:
 // how tests and verify reach their scratch databases.
 func (t Target) WithDatabase(name string) (Target, error) {
-	if t.u == nil {
+	if t.Dialect == nil || t.u == nil || !t.Dialect.server() {
 		return Target{}, errors.New("only PostgreSQL and MySQL targets have sibling databases")
 	}
 	u := *t.u
 	u.Path = "/" + name
-	if t.Dialect.Name() == "postgres" {
-		return parsePostgres(&u)
-	}
-	return parseMySQL(&u)
+	return t.Dialect.parse(&u)
 }
 
 // Open connects to the target with pool settings suited to a backend and
@@ -606,38 +590,9 @@ func Open(t Target) (*gorm.DB, error) {
 	if t.Dialect == nil {
 		return nil, errors.New("no database target")
 	}
-	var dialector gorm.Dialector
-	var readOnly *ReadOnlyError
-	switch t.Dialect.(type) {
-	case sqliteDialect:
-		dsn, ro, err := sqliteDSN(t)
-		if err != nil {
-			return nil, err
-		}
-		dialector, readOnly = sqlite.Open(dsn), ro
-	case postgresDialect:
-		cfg, err := pgx.ParseConfig(t.dsn)
-		if err != nil {
-			return nil, t.scrub(fmt.Errorf("cannot open %s: %w", t, err))
-		}
-		// A cancelled statement (a signal to the command) is cancelled on
-		// the server, as psql's Ctrl-C does: the step's transaction then
-		// rolls back at once, its locks with it. pgx's default breaks the
-		// connection instead, and the server finishes the statement before
-		// it notices.
-		cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
-			return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 10 * time.Second}
-		}
-		// timestamptz values come back in UTC, as they do on the other
-		// dialects, rather than in the process's local zone.
-		sqlDB := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
-			c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
-				Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
-			return nil
-		}))
-		dialector = postgres.New(postgres.Config{Conn: sqlDB})
-	case mysqlDialect:
-		dialector = mysql.Open(t.dsn)
+	dialector, readOnly, err := t.Dialect.connect(t)
+	if err != nil {
+		return nil, err
 	}
 	cfg := &gorm.Config{
 		Logger:  logger.Discard,
@@ -660,17 +615,7 @@ func Open(t Target) (*gorm.DB, error) {
 	if err != nil {
 		return nil, t.scrub(fmt.Errorf("cannot open %s: %w", t, err))
 	}
-	switch {
-	case t.InMemory():
-		sqlDB.SetMaxOpenConns(1) // each connection would be its own empty database
-	case t.Dialect.Name() == "sqlite":
-		sqlDB.SetMaxOpenConns(4) // WAL: readers in parallel, writers queue on busy_timeout
-	default:
-		sqlDB.SetMaxOpenConns(10)
-		sqlDB.SetMaxIdleConns(5)
-		sqlDB.SetConnMaxLifetime(30 * time.Minute)
-		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	}
+	t.Dialect.configurePool(t, sqlDB)
 	if err := sqlDB.Ping(); err != nil {
 		sqlDB.Close()
 		return nil, t.scrub(fmt.Errorf("cannot connect to %s: %w", t, err))
@@ -718,6 +663,9 @@ func CreateDatabase(admin *gorm.DB, name string) error {
 	if !validScratchName(name) {
 		return fmt.Errorf("invalid scratch database name %q", name)
 	}
+	if !d.server() {
+		return fmt.Errorf("%s has no sibling databases", d.Name())
+	}
 	return admin.Exec("CREATE DATABASE " + d.Quote(name)).Error
 }
 
@@ -729,9 +677,9 @@ func DropDatabase(admin *gorm.DB, name string) error {
 	if !validScratchName(name) {
 		return fmt.Errorf("invalid scratch database name %q", name)
 	}
-	q := "DROP DATABASE IF EXISTS " + d.Quote(name)
-	if d.Name() == "postgres" {
-		q += " WITH (FORCE)" // a leaked pool connection must not keep it alive
+	q := d.dropDatabaseSQL(d.Quote(name))
+	if q == "" {
+		return fmt.Errorf("%s has no sibling databases", d.Name())
 	}
 	return admin.Exec(q).Error
 }
@@ -750,10 +698,18 @@ func (t Target) URL() (string, error) {
 		return t.u.String(), nil
 	case t.InMemory():
 		return "sqlite://", nil
-	case t.Dialect != nil && t.Dialect.Name() == "sqlite":
+	case t.Dialect != nil && !t.Dialect.server():
 		return "sqlite:///" + t.Database, nil
 	}
 	return "", errors.New("no database target")
+}
+
+// serverPool is the pool of a connection to a database server.
+func serverPool(db *sql.DB) {
+	db.SetMaxOpenConns(10)
+	db.SetMaxIdleConns(5)
+	db.SetConnMaxLifetime(30 * time.Minute)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 }
 
 // closeGorm releases the pool of a failed gorm.Open.
