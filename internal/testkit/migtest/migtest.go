@@ -178,21 +178,35 @@ func (d *DB) Exec(query string, args ...any) {
 func (d *DB) Insert(table string, rows ...map[string]any) {
 	d.T.Helper()
 	for _, r := range rows {
-		cols := make([]string, 0, len(r))
-		for c := range r {
-			cols = append(cols, c)
-		}
-		slices.Sort(cols)
-		quoted := make([]string, len(cols))
-		args := make([]any, len(cols))
-		for i, c := range cols {
-			quoted[i] = d.Q(c)
-			args[i] = r[c]
-		}
-		q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", d.Q(table), strings.Join(quoted, ", "),
-			strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
+		q, args := d.insertSQL(table, r)
 		d.Exec(q, args...)
 	}
+}
+
+// Refused fails the test unless the database refuses to insert row into
+// table; what says what the row tries, for the message.
+func (d *DB) Refused(what, table string, row map[string]any) {
+	d.T.Helper()
+	q, args := d.insertSQL(table, row)
+	if err := d.G.Exec(q, args...).Error; err == nil {
+		d.T.Fatalf("%s: %s accepted %v into %s", what, d.Dialect, row, table)
+	}
+}
+
+func (d *DB) insertSQL(table string, r map[string]any) (string, []any) {
+	cols := make([]string, 0, len(r))
+	for c := range r {
+		cols = append(cols, c)
+	}
+	slices.Sort(cols)
+	quoted := make([]string, len(cols))
+	args := make([]any, len(cols))
+	for i, c := range cols {
+		quoted[i] = d.Q(c)
+		args[i] = r[c]
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", d.Q(table), strings.Join(quoted, ", "),
+		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")), args
 }
 
 // Rows returns every row of a query as strings (NULL as "<nil>"), for
