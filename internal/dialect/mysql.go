@@ -221,25 +221,56 @@ func (d mysqlDialect) dropTable(m *Migrator, name string) error {
 }
 
 func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) error {
-	p := planAlter(from, to, fills)
-	t := d.Quote(to.Name)
-	mg := m.DB.Migrator()
-	hasColumn := func(c string) bool { return mg.HasColumn(to.Name, c) }
+	a := mysqlAlter{d: d, m: m, from: from, to: to, p: planAlter(from, to, fills), t: d.Quote(to.Name), mg: m.DB.Migrator()}
+	// Each phase looks at the catalog first and skips what an interrupted
+	// run already did; the order is what keeps every step re-runnable.
+	for _, phase := range []func() error{
+		a.checkConversions, a.dropKeys, a.addColumns, a.changeColumns,
+		a.changePrimaryKey, a.dropColumns, a.addKeys,
+	} {
+		if err := phase(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-	for _, c := range p.conversions() {
-		if hasColumn(tmpColumn(c.To.Name)) {
+// mysqlAlter is one AlterTable on MySQL, in phases.
+type mysqlAlter struct {
+	d        mysqlDialect
+	m        *Migrator
+	from, to Table
+	p        alterPlan
+	t        string // the quoted table name
+	mg       gorm.Migrator
+}
+
+func (a mysqlAlter) hasColumn(c string) bool { return a.mg.HasColumn(a.to.Name, c) }
+
+// checkConversions refuses, before anything changes, a type conversion
+// some value would not survive.
+func (a mysqlAlter) checkConversions() error {
+	for _, c := range a.p.conversions() {
+		if a.hasColumn(tmpColumn(c.To.Name)) {
 			continue // a conversion is half done; its values were checked then
 		}
-		done, err := d.hasType(m, to.Name, c.To.Name, c.To.Type)
+		done, err := a.d.hasType(a.m, a.to.Name, c.To.Name, c.To.Type)
 		if err != nil {
 			return err
 		}
 		if !done {
-			if err := checkConvertible(m, from, c); err != nil {
+			if err := checkConvertible(a.m, a.from, c); err != nil {
 				return err
 			}
 		}
 	}
+	return nil
+}
+
+// dropKeys drops the foreign keys, checks and indexes the new shape does
+// not have (or changes).
+func (a mysqlAlter) dropKeys() error {
+	d, m, p, t, mg, to := a.d, a.m, a.p, a.t, a.mg, a.to
 	for _, f := range p.dropFKs {
 		if mg.HasConstraint(to.Name, f.Name) {
 			if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP FOREIGN KEY %s", t, d.Quote(f.Name))); err != nil {
@@ -281,12 +312,19 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 			return err
 		}
 	}
+	return nil
+}
+
+// addColumns adds the new columns, nullable while they are filled, fills
+// them, and then gives them their NOT NULL and defaults.
+func (a mysqlAlter) addColumns() error {
+	d, m, p, t := a.d, a.m, a.p, a.t
 	filled := map[string]bool{}
 	for _, f := range p.fills {
 		filled[f.Column] = true
 	}
 	for _, c := range p.addColumns {
-		if hasColumn(c.Name) {
+		if a.hasColumn(c.Name) {
 			continue
 		}
 		def := c
@@ -304,7 +342,7 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 		for i, f := range p.fills {
 			unfilled[i] = d.Quote(f.Column) + " IS NULL"
 		}
-		if err := m.Exec(fillSQL(d, to.Name, p.fills) + " WHERE " + strings.Join(unfilled, " OR ")); err != nil {
+		if err := m.Exec(fillSQL(d, a.to.Name, p.fills) + " WHERE " + strings.Join(unfilled, " OR ")); err != nil {
 			return err
 		}
 	}
@@ -315,47 +353,63 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 			}
 		}
 	}
-	for _, c := range p.changes {
+	return nil
+}
+
+// changeColumns changes the columns that stay, converting through a new
+// column where the type changes with a fill.
+func (a mysqlAlter) changeColumns() error {
+	for _, c := range a.p.changes {
 		if c.typeChanged() && c.Fill != "" {
-			if err := d.convertColumn(m, to.Name, c); err != nil {
+			if err := a.d.convertColumn(a.m, a.to.Name, c); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := m.exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", t, columnDef(d, c.To))); err != nil {
+		if err := a.m.exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", a.t, columnDef(a.d, c.To))); err != nil {
 			return err
 		}
 	}
-	if p.pkChanged {
-		cur, err := m.Strings(`SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
-			WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`, to.Name)
-		if err != nil {
-			return err
-		}
-		if !slices.Equal(cur, p.newPK) {
-			var parts []string
-			if len(cur) > 0 {
-				parts = append(parts, "DROP PRIMARY KEY")
-			}
-			if len(p.newPK) > 0 {
-				parts = append(parts, "ADD PRIMARY KEY ("+quoteList(d, p.newPK)+")")
-			}
-			// One statement, so the table is never left without its key.
-			if err := m.exec(fmt.Sprintf("ALTER TABLE %s %s", t, strings.Join(parts, ", "))); err != nil {
+	return nil
+}
+
+func (a mysqlAlter) changePrimaryKey() error {
+	if !a.p.pkChanged {
+		return nil
+	}
+	cur, err := a.m.Strings(`SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`, a.to.Name)
+	if err != nil || slices.Equal(cur, a.p.newPK) {
+		return err
+	}
+	var parts []string
+	if len(cur) > 0 {
+		parts = append(parts, "DROP PRIMARY KEY")
+	}
+	if len(a.p.newPK) > 0 {
+		parts = append(parts, "ADD PRIMARY KEY ("+quoteList(a.d, a.p.newPK)+")")
+	}
+	// One statement, so the table is never left without its key.
+	return a.m.exec(fmt.Sprintf("ALTER TABLE %s %s", a.t, strings.Join(parts, ", ")))
+}
+
+func (a mysqlAlter) dropColumns() error {
+	for _, c := range a.p.dropColumns {
+		if a.hasColumn(c.Name) {
+			if err := a.m.exec(fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", a.t, a.d.Quote(c.Name))); err != nil {
 				return err
 			}
 		}
 	}
-	for _, c := range p.dropColumns {
-		if hasColumn(c.Name) {
-			if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", t, d.Quote(c.Name))); err != nil {
-				return err
-			}
-		}
-	}
-	// Every check and index of the new shape, not only the added ones: a
-	// conversion through a new column (convertColumn) loses the old
-	// column's checks and indexes, and they come back here.
+	return nil
+}
+
+// addKeys gives the table every check and index of the new shape, not only
+// the added ones: a conversion through a new column (convertColumn) loses
+// the old column's checks and indexes, and they come back here. Then the
+// foreign keys.
+func (a mysqlAlter) addKeys() error {
+	d, m, t, mg, to := a.d, a.m, a.t, a.mg, a.to
 	for _, c := range to.Checks {
 		if !mg.HasConstraint(to.Name, c.Name) {
 			if err := m.exec(fmt.Sprintf("ALTER TABLE %s ADD %s", t, checkDef(d, c))); err != nil {
@@ -380,7 +434,7 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 			return err
 		}
 	}
-	for _, f := range p.addFKs {
+	for _, f := range a.p.addFKs {
 		if err := d.addForeignKey(m, to.Name, f); err != nil {
 			return err
 		}
