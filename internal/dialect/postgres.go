@@ -245,12 +245,39 @@ func (d postgresDialect) dropTable(m *Migrator, name string) error {
 
 func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) error {
 	p := planAlter(from, to, fills)
-	t := d.Quote(to.Name)
 	for _, c := range p.conversions() {
 		if err := checkConvertible(m, from, c); err != nil {
 			return err
 		}
 	}
+	t := d.Quote(to.Name)
+	pk, err := d.primaryKeyStatements(m, t, from, p)
+	if err != nil {
+		return err
+	}
+	var stmts []string
+	stmts = append(stmts, d.dropKeyStatements(t, p)...)
+	stmts = append(stmts, d.columnStatements(m, t, to, p)...)
+	stmts = append(stmts, pk...)
+	for _, c := range p.dropColumns {
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s", t, d.Quote(c.Name)))
+	}
+	stmts = append(stmts, d.addKeyStatements(m, t, to, p)...)
+	for _, s := range stmts {
+		if err := m.exec(s); err != nil {
+			return err
+		}
+	}
+	// Filled columns have no statistics yet, and the step may join on them.
+	if len(fills) > 0 {
+		return d.analyze(m, to.Name)
+	}
+	return nil
+}
+
+// dropKeyStatements drop the foreign keys, checks and indexes the new shape
+// does not have (or changes).
+func (d postgresDialect) dropKeyStatements(t string, p alterPlan) []string {
 	var stmts []string
 	for _, f := range p.dropFKs {
 		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", t, d.Quote(f.Name)))
@@ -261,6 +288,13 @@ func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) e
 	for _, i := range p.dropIndexes {
 		stmts = append(stmts, "DROP INDEX IF EXISTS "+d.Quote(i.Name))
 	}
+	return stmts
+}
+
+// columnStatements add the new columns (nullable while they are filled),
+// fill them, finish them, and change the columns that stay.
+func (d postgresDialect) columnStatements(m *Migrator, t string, to Table, p alterPlan) []string {
+	var stmts []string
 	filled := map[string]bool{}
 	for _, f := range p.fills {
 		filled[f.Column] = true
@@ -297,24 +331,34 @@ func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) e
 		}
 		stmts = append(stmts, d.finishColumn(t, c.From, c.To)...)
 	}
-	if p.pkChanged {
-		var name string
-		if err := m.Scan(`SELECT conname FROM pg_constraint WHERE conrelid = `+pgTableOID+` AND contype = 'p'`,
-			[]any{t}, &name); err != nil && len(from.PrimaryKey) > 0 {
-			return fmt.Errorf("find primary key: %w", err)
-		}
-		if name != "" {
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", t, d.Quote(name)))
-		}
-		if len(p.newPK) > 0 {
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD PRIMARY KEY (%s)", t, quoteList(d, p.newPK)))
-		}
+	return stmts
+}
+
+// primaryKeyStatements replace the primary key, found by its name in the
+// catalog, when it changes.
+func (d postgresDialect) primaryKeyStatements(m *Migrator, t string, from Table, p alterPlan) ([]string, error) {
+	if !p.pkChanged {
+		return nil, nil
 	}
-	for _, c := range p.dropColumns {
-		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s", t, d.Quote(c.Name)))
+	var stmts []string
+	var name string
+	if err := m.Scan(`SELECT conname FROM pg_constraint WHERE conrelid = `+pgTableOID+` AND contype = 'p'`,
+		[]any{t}, &name); err != nil && len(from.PrimaryKey) > 0 {
+		return nil, fmt.Errorf("find primary key: %w", err)
 	}
-	// A key or check another part of the step already made (a rebuild
-	// adding back its referrers) is left alone.
+	if name != "" {
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", t, d.Quote(name)))
+	}
+	if len(p.newPK) > 0 {
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD PRIMARY KEY (%s)", t, quoteList(d, p.newPK)))
+	}
+	return stmts, nil
+}
+
+// addKeyStatements add the new checks, indexes and foreign keys. A key or
+// check another part of the step already made (a rebuild adding back its
+// referrers) is left alone.
+func (d postgresDialect) addKeyStatements(m *Migrator, t string, to Table, p alterPlan) []string {
 	dropped := map[string]bool{}
 	for _, f := range p.dropFKs {
 		dropped[f.Name] = true
@@ -323,6 +367,7 @@ func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) e
 		dropped[c.Name] = true
 	}
 	has := func(name string) bool { return !dropped[name] && m.DB.Migrator().HasConstraint(to.Name, name) }
+	var stmts []string
 	for _, c := range p.addChecks {
 		if !has(c.Name) {
 			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD %s", t, checkDef(d, c)))
@@ -336,16 +381,7 @@ func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) e
 			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD %s", t, fkDef(d, f)))
 		}
 	}
-	for _, s := range stmts {
-		if err := m.exec(s); err != nil {
-			return err
-		}
-	}
-	// Filled columns have no statistics yet, and the step may join on them.
-	if len(fills) > 0 {
-		return d.analyze(m, to.Name)
-	}
-	return nil
+	return stmts
 }
 
 // finishColumn moves a column's nullability and default from one definition
