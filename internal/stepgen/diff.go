@@ -106,14 +106,28 @@ func (p *Plan) change(table, format string, args ...any) {
 // HEAD's columns in HEAD's order, changed as the models say, then the new
 // columns in the models' order.
 func (p *Plan) alter(from, model dialect.Table) Alter {
-	to := model
+	to, added, dropped := columnsOf(from, model)
+	a := Alter{From: from, To: to}
+	p.addedAndDropped(from.Name, added, dropped)
+	for _, c := range from.Columns {
+		if m, ok := model.Column(c.Name); ok && m != c {
+			p.changedColumn(&a, c, m)
+		}
+	}
+	p.keysChanged(from, to)
+	return a
+}
+
+// columnsOf is model's shape with the columns from keeps in from's order,
+// then the added ones; and the columns added and dropped.
+func columnsOf(from, model dialect.Table) (to dialect.Table, added, dropped []dialect.Column) {
+	to = model
 	to.Columns = nil
 	for _, c := range from.Columns {
 		if m, ok := model.Column(c.Name); ok {
 			to.Columns = append(to.Columns, m)
 		}
 	}
-	var added, dropped []dialect.Column
 	for _, c := range model.Columns {
 		if _, ok := from.Column(c.Name); !ok {
 			to.Columns = append(to.Columns, c)
@@ -125,8 +139,13 @@ func (p *Plan) alter(from, model dialect.Table) Alter {
 			dropped = append(dropped, c)
 		}
 	}
-	a := Alter{From: from, To: to}
-	t := from.Name
+	return to, added, dropped
+}
+
+// addedAndDropped lists the columns added and dropped, with what the
+// author must decide about them: values for a NOT NULL column without a
+// default, and whether a drop and an add of the same type is a rename.
+func (p *Plan) addedAndDropped(t string, added, dropped []dialect.Column) {
 	for _, c := range added {
 		p.change(t, "add column %s", describeColumn(c))
 		if c.NotNull && c.Default == "" {
@@ -160,46 +179,53 @@ func (p *Plan) alter(from, model dialect.Table) Alter {
 			}
 		}
 	}
-	for _, c := range from.Columns {
-		m, ok := model.Column(c.Name)
-		if !ok || m == c {
-			continue
-		}
-		if c.Type != m.Type {
-			for _, ch := range from.Checks {
-				if strings.Contains(ch.Expr, c.Name) && !slices.Contains(a.Detach, ch.Name) {
-					a.Detach = append(a.Detach, ch.Name)
-				}
-			}
-			for _, i := range from.Indexes {
-				if slices.Contains(i.Columns, c.Name) && !slices.Contains(a.Detach, i.Name) {
-					a.Detach = append(a.Detach, i.Name)
-				}
-			}
-			if dialect.Widens(c.Type, m.Type) {
-				p.change(t, "column %s: type %s -> %s (widening; the down narrows back and refuses values that do not fit)", c.Name, c.Type, m.Type)
-				a.Narrow = append(a.Narrow, c)
-			} else {
-				p.change(t, "column %s: type %s -> %s", c.Name, c.Type, m.Type)
-				p.both(TODO{
-					Short: fmt.Sprintf("%s.%s changes type %s -> %s, which can lose data or fail: write the conversion", t, c.Name, c.Type, m.Type),
-					Explain: fmt.Sprintf("Column %s.%s changes from %s to %s, which is not a widening every dialect makes without loss. "+
-						"Write the conversion as dialect.Fill{Column: %q, Expr: \"<SQL giving the new value, NULL where none fits>\"} on the AlterTable call "+
-						"(rows it turns into NULL refuse the step, naming them), in both directions.", t, c.Name, c.Type, m.Type, c.Name),
-				})
+}
+
+// changedColumn notes a column that stays but changes (c as it was, m as
+// the model has it): a type change detaches the checks and indexes over
+// it, and is a widening or a conversion the author writes.
+func (p *Plan) changedColumn(a *Alter, c, m dialect.Column) {
+	t := a.From.Name
+	if c.Type != m.Type {
+		for _, ch := range a.From.Checks {
+			if strings.Contains(ch.Expr, c.Name) && !slices.Contains(a.Detach, ch.Name) {
+				a.Detach = append(a.Detach, ch.Name)
 			}
 		}
-		if c.NotNull != m.NotNull {
-			if m.NotNull {
-				p.change(t, "column %s: nullable -> not null (rows holding NULL make the step fail)", c.Name)
-			} else {
-				p.change(t, "column %s: not null -> nullable (rows holding NULL make the down fail)", c.Name)
+		for _, i := range a.From.Indexes {
+			if slices.Contains(i.Columns, c.Name) && !slices.Contains(a.Detach, i.Name) {
+				a.Detach = append(a.Detach, i.Name)
 			}
 		}
-		if c.Default != m.Default {
-			p.change(t, "column %s: default %s -> %s", c.Name, orNone(c.Default), orNone(m.Default))
+		if dialect.Widens(c.Type, m.Type) {
+			p.change(t, "column %s: type %s -> %s (widening; the down narrows back and refuses values that do not fit)", c.Name, c.Type, m.Type)
+			a.Narrow = append(a.Narrow, c)
+		} else {
+			p.change(t, "column %s: type %s -> %s", c.Name, c.Type, m.Type)
+			p.both(TODO{
+				Short: fmt.Sprintf("%s.%s changes type %s -> %s, which can lose data or fail: write the conversion", t, c.Name, c.Type, m.Type),
+				Explain: fmt.Sprintf("Column %s.%s changes from %s to %s, which is not a widening every dialect makes without loss. "+
+					"Write the conversion as dialect.Fill{Column: %q, Expr: \"<SQL giving the new value, NULL where none fits>\"} on the AlterTable call "+
+					"(rows it turns into NULL refuse the step, naming them), in both directions.", t, c.Name, c.Type, m.Type, c.Name),
+			})
 		}
 	}
+	if c.NotNull != m.NotNull {
+		if m.NotNull {
+			p.change(t, "column %s: nullable -> not null (rows holding NULL make the step fail)", c.Name)
+		} else {
+			p.change(t, "column %s: not null -> nullable (rows holding NULL make the down fail)", c.Name)
+		}
+	}
+	if c.Default != m.Default {
+		p.change(t, "column %s: default %s -> %s", c.Name, orNone(c.Default), orNone(m.Default))
+	}
+}
+
+// keysChanged lists the primary key, indexes, foreign keys and checks that
+// change from from to to.
+func (p *Plan) keysChanged(from, to dialect.Table) {
+	t := from.Name
 	if !slices.Equal(from.PrimaryKey, to.PrimaryKey) {
 		p.change(t, "primary key (%s) -> (%s)", strings.Join(from.PrimaryKey, ", "), strings.Join(to.PrimaryKey, ", "))
 	}
@@ -222,7 +248,6 @@ func (p *Plan) alter(from, model dialect.Table) Alter {
 	for _, c := range d.AddChecks {
 		p.change(t, "add check %s (%s)", c.Name, c.Expr)
 	}
-	return a
 }
 
 // parentsFirst orders tables so that each comes after the tables of the
