@@ -259,6 +259,25 @@ func createTableSQL(d Dialect, t Table, name string, ifNotExists, inlineIndexes 
 	return fmt.Sprintf("CREATE TABLE %s%s (%s)", ine, d.Quote(name), strings.Join(parts, ","))
 }
 
+// createTableIfMissing creates t and then its indexes, each statement a
+// no-op where it exists (PostgreSQL and SQLite, whose DDL is transactional:
+// a step is never found half done).
+func createTableIfMissing(d Dialect, m *Migrator, t Table) error {
+	if err := m.exec(createTableSQL(d, t, t.Name, true, false)); err != nil {
+		return err
+	}
+	for _, i := range t.Indexes {
+		if err := m.exec(createIndexSQL(d, t.Name, i, true)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func dropTableIfExists(d Dialect, m *Migrator, name string) error {
+	return m.exec("DROP TABLE IF EXISTS " + d.Quote(name))
+}
+
 func createIndexSQL(d Dialect, table string, i Index, ifNotExists bool) string {
 	kind := "INDEX"
 	if i.Unique {

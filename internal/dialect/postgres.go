@@ -4,17 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/fnv"
+	"net/url"
+	"strings"
+	"time"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
-	"hash/fnv"
-	"net/url"
-	"strings"
-	"time"
-
 	"gorm.io/gorm"
 )
 
@@ -228,19 +228,10 @@ func (postgresDialect) BeginLocked(ctx context.Context, conn *gorm.DB, name stri
 }
 
 func (d postgresDialect) createTable(m *Migrator, t Table) error {
-	if err := m.exec(createTableSQL(d, t, t.Name, true, false)); err != nil {
-		return err
-	}
-	for _, i := range t.Indexes {
-		if err := m.exec(createIndexSQL(d, t.Name, i, true)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return createTableIfMissing(d, m, t)
 }
-
 func (d postgresDialect) dropTable(m *Migrator, name string) error {
-	return m.exec("DROP TABLE IF EXISTS " + d.Quote(name))
+	return dropTableIfExists(d, m, name)
 }
 
 func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) error {

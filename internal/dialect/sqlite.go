@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"gorm.io/driver/sqlite"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 )
 
@@ -230,20 +230,9 @@ func (sqliteDialect) CheckStep(tx *gorm.DB) error {
 	return nil
 }
 
-func (d sqliteDialect) createTable(m *Migrator, t Table) error {
-	if err := m.exec(createTableSQL(d, t, t.Name, true, false)); err != nil {
-		return err
-	}
-	for _, i := range t.Indexes {
-		if err := m.exec(createIndexSQL(d, t.Name, i, true)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
+func (d sqliteDialect) createTable(m *Migrator, t Table) error { return createTableIfMissing(d, m, t) }
 func (d sqliteDialect) dropTable(m *Migrator, name string) error {
-	return m.exec("DROP TABLE IF EXISTS " + d.Quote(name))
+	return dropTableIfExists(d, m, name)
 }
 
 func (d sqliteDialect) alterTable(m *Migrator, from, to Table, fills []Fill) error {
