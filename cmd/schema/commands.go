@@ -365,8 +365,9 @@ func (a *app) stampCommand() *cobra.Command {
 		Short: "Record REV (an ID, head or base) as current without running anything",
 		Args:  oneArg("the revision to record (an ID, head or base)"),
 	}
-	cmd.PreRunE = func(_ *cobra.Command, args []string) error {
-		_, err := revision("stamp", args[0], true)
+	var rev string // the revision's ID, "" for base
+	cmd.PreRunE = func(_ *cobra.Command, args []string) (err error) {
+		rev, err = revision("stamp", args[0], true)
 		return err
 	}
 	cmd.RunE = work(func(cmd *cobra.Command, args []string) error {
@@ -376,10 +377,6 @@ func (a *app) stampCommand() *cobra.Command {
 		}
 		defer d.Close()
 		if err := d.Stamp(cmd.Context(), args[0]); err != nil {
-			return err
-		}
-		rev, err := revision("stamp", args[0], true)
-		if err != nil {
 			return err
 		}
 		fmt.Fprintf(a.stdout, "stamped: %s\n", whereIs(d.String(), rev))
