@@ -282,62 +282,17 @@ func (d mysqlDialect) MatchCollation(conn *gorm.DB, chainTables func() ([]string
 	if err != nil {
 		return err
 	}
-	// The catalog is read in full only when some table of the chain may
-	// need work: one query answers for a database already converted.
-	// A table marked by an interrupted conversion comes first ('0').
-	suspects, err := m.Strings(`SELECT CONCAT(CASE WHEN TABLE_COMMENT LIKE ? THEN '0' ELSE '1' END, TABLE_NAME) FROM information_schema.TABLES
-		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND (TABLE_COLLATION <> ? OR TABLE_COMMENT LIKE ?)
-		UNION SELECT CONCAT('1', TABLE_NAME) FROM information_schema.COLUMNS
-		WHERE TABLE_SCHEMA = DATABASE() AND COLLATION_NAME IS NOT NULL AND COLLATION_NAME NOT IN (?, ?)
-		ORDER BY 1`,
-		collationMarker+"%", coll, collationMarker+"%", coll, mariaJSONCollation)
-	if err != nil || len(suspects) == 0 {
+	names, suspect, err := collationSuspects(m, coll, chainTables)
+	if err != nil || !suspect {
 		return err
-	}
-	names, err := chainTables()
-	if err != nil {
-		return err
-	}
-	if suspects[0][0] != '0' && !slices.ContainsFunc(suspects, func(t string) bool { return slices.Contains(names, t[1:]) }) {
-		return nil // none of them is the chain's (alembic_version, say)
 	}
 	cat, err := readCollationCatalog(m)
 	if err != nil {
 		return fmt.Errorf("read the collations of the tables: %w", err)
 	}
-	work := map[string]bool{}
-	for _, t := range cat.tables {
-		if t.needsWork(coll) {
-			work[t.name] = true
-		}
-	}
-	if len(work) == 0 && len(cat.pending) == 0 {
+	convert, drop := cat.conversion(names, coll)
+	if convert == nil {
 		return nil
-	}
-	convert := map[string]bool{}
-	for _, n := range names {
-		if work[n] {
-			convert[n] = true
-		}
-	}
-	// Keys being added back must link tables of the same collation: the
-	// other side of a key of a converted table is converted too.
-	keys := append(slices.Clone(cat.keys), cat.pendingKeys()...)
-	for grown := true; grown; {
-		grown = false
-		for _, k := range keys {
-			for _, pair := range [][2]string{{k.Table, k.RefTable}, {k.RefTable, k.Table}} {
-				if convert[pair[0]] && work[pair[1]] && !convert[pair[1]] {
-					convert[pair[1]], grown = true, true
-				}
-			}
-		}
-	}
-	var drop []fkPending
-	for _, k := range cat.keys {
-		if convert[k.Table] || convert[k.RefTable] {
-			drop = append(drop, k)
-		}
 	}
 	// Before any change: every key to add back must hold byte for byte.
 	for _, k := range append(slices.Clone(drop), cat.pendingKeys()...) {
@@ -370,6 +325,69 @@ func (d mysqlDialect) MatchCollation(conn *gorm.DB, chainTables func() ([]string
 		}
 	}
 	return nil
+}
+
+// collationSuspects says whether some table of the chain may need work,
+// returning the chain's table names when so. The catalog is read in full
+// only then: one query answers for a database already converted. A table
+// marked by an interrupted conversion always needs work.
+func collationSuspects(m *Migrator, coll string, chainTables func() ([]string, error)) (names []string, suspect bool, err error) {
+	// A marked table sorts first ('0').
+	suspects, err := m.Strings(`SELECT CONCAT(CASE WHEN TABLE_COMMENT LIKE ? THEN '0' ELSE '1' END, TABLE_NAME) FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND (TABLE_COLLATION <> ? OR TABLE_COMMENT LIKE ?)
+		UNION SELECT CONCAT('1', TABLE_NAME) FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = DATABASE() AND COLLATION_NAME IS NOT NULL AND COLLATION_NAME NOT IN (?, ?)
+		ORDER BY 1`,
+		collationMarker+"%", coll, collationMarker+"%", coll, mariaJSONCollation)
+	if err != nil || len(suspects) == 0 {
+		return nil, false, err
+	}
+	if names, err = chainTables(); err != nil {
+		return nil, false, err
+	}
+	if suspects[0][0] != '0' && !slices.ContainsFunc(suspects, func(t string) bool { return slices.Contains(names, t[1:]) }) {
+		return nil, false, nil // none of them is the chain's (alembic_version, say)
+	}
+	return names, true, nil
+}
+
+// conversion is which tables to convert (nil when nothing needs work) and
+// which keys to drop while they are: the chain's tables that need it, and
+// the other side of every key of a converted table, since keys being added
+// back must link tables of the same collation.
+func (cat *collationCatalog) conversion(names []string, coll string) (convert map[string]bool, drop []fkPending) {
+	work := map[string]bool{}
+	for _, t := range cat.tables {
+		if t.needsWork(coll) {
+			work[t.name] = true
+		}
+	}
+	if len(work) == 0 && len(cat.pending) == 0 {
+		return nil, nil
+	}
+	convert = map[string]bool{}
+	for _, n := range names {
+		if work[n] {
+			convert[n] = true
+		}
+	}
+	keys := append(slices.Clone(cat.keys), cat.pendingKeys()...)
+	for grown := true; grown; {
+		grown = false
+		for _, k := range keys {
+			for _, pair := range [][2]string{{k.Table, k.RefTable}, {k.RefTable, k.Table}} {
+				if convert[pair[0]] && work[pair[1]] && !convert[pair[1]] {
+					convert[pair[1]], grown = true, true
+				}
+			}
+		}
+	}
+	for _, k := range cat.keys {
+		if convert[k.Table] || convert[k.RefTable] {
+			drop = append(drop, k)
+		}
+	}
+	return convert, drop
 }
 
 func (c *collationCatalog) pendingKeys() []fkPending {
