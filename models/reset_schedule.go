@@ -163,101 +163,139 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 
 func (s ResetSchedule) compile() (plan, error) {
 	p := plan{period: s.Period}
-	var needTime, needWeekday, needDay, needCron bool
+	need, err := s.fieldsNeeded()
+	if err != nil {
+		return p, err
+	}
+	for _, field := range []func(*plan, fieldsNeeded) error{s.compileTime, s.compileZone, s.compileWeekday, s.compileDay, s.compileCron} {
+		if err := field(&p, need); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// fieldsNeeded is which fields the schedule's period takes.
+type fieldsNeeded struct{ time, weekday, day, cron bool }
+
+func (s ResetSchedule) fieldsNeeded() (fieldsNeeded, error) {
+	var n fieldsNeeded
 	switch s.Period {
 	case PeriodDaily:
-		needTime = true
+		n.time = true
 	case PeriodWeekly:
-		needTime, needWeekday = true, true
+		n.time, n.weekday = true, true
 	case PeriodMonthly:
-		needTime, needDay = true, true
+		n.time, n.day = true, true
 	case PeriodCron:
-		needCron = true
+		n.cron = true
 	case PeriodNever:
 	case "":
-		return p, invalid("period", "", "period is missing (%s)", wantPeriod)
+		return n, invalid("period", "", "period is missing (%s)", wantPeriod)
 	default:
-		return p, invalid("period", s.Period, "period %q is unknown (%s)", s.Period, wantPeriod)
+		return n, invalid("period", s.Period, "period %q is unknown (%s)", s.Period, wantPeriod)
 	}
-	notFor := func(field, value, shown, hint string) error {
-		return invalid(field, value, "%s %s does not apply to period %q (%s)", field, shown, s.Period, hint)
-	}
+	return n, nil
+}
 
+// compileTime reads time (HH:MM) where the period takes it.
+func (s ResetSchedule) compileTime(p *plan, need fieldsNeeded) error {
 	switch {
-	case s.Time == "" && needTime:
-		return p, invalid("time", "", "time is missing for period %q (want HH:MM, %s)", s.Period, wantTime)
-	case s.Time != "" && !needTime:
+	case s.Time == "" && need.time:
+		return invalid("time", "", "time is missing for period %q (want HH:MM, %s)", s.Period, wantTime)
+	case s.Time != "" && !need.time:
 		hint := "remove it"
-		if needCron {
+		if need.cron {
 			hint = "the cron expression sets the time; remove it"
 		}
-		return p, notFor("time", s.Time, fmt.Sprintf("%q", s.Time), hint)
+		return s.notFor("time", s.Time, fmt.Sprintf("%q", s.Time), hint)
 	case s.Time != "":
 		h, m, ok := parseHHMM(s.Time)
 		if !ok {
-			return p, invalid("time", s.Time, "time %q is not HH:MM (%s)", s.Time, wantTime)
+			return invalid("time", s.Time, "time %q is not HH:MM (%s)", s.Time, wantTime)
 		}
 		p.hour, p.minute = h, m
 	}
+	return nil
+}
 
+// compileZone loads timezone (empty is UTC).
+func (s ResetSchedule) compileZone(p *plan, need fieldsNeeded) error {
 	loc, err := loadZone(s.Timezone)
 	if err != nil {
 		e := invalid("timezone", s.Timezone, "timezone %q is not an IANA zone name (want e.g. \"Europe/Berlin\"; empty means UTC)", s.Timezone)
 		if !errors.Is(err, errLocalZone) {
 			e.err = err
 		}
-		return p, e
+		return e
 	}
 	p.loc = loc
+	return nil
+}
 
+// compileWeekday reads weekday (0 is Sunday) where the period takes it.
+func (s ResetSchedule) compileWeekday(p *plan, need fieldsNeeded) error {
 	switch {
-	case s.Weekday == nil && needWeekday:
-		return p, invalid("weekday", "", "weekday is missing for period %q (%s)", s.Period, wantWeekday)
-	case s.Weekday != nil && !needWeekday:
-		return p, notFor("weekday", fmt.Sprint(*s.Weekday), fmt.Sprint(*s.Weekday), "remove it")
+	case s.Weekday == nil && need.weekday:
+		return invalid("weekday", "", "weekday is missing for period %q (%s)", s.Period, wantWeekday)
+	case s.Weekday != nil && !need.weekday:
+		return s.notFor("weekday", fmt.Sprint(*s.Weekday), fmt.Sprint(*s.Weekday), "remove it")
 	case s.Weekday != nil && (*s.Weekday < 0 || *s.Weekday > 6):
-		return p, invalid("weekday", fmt.Sprint(*s.Weekday), "weekday %d is out of range (%s)", *s.Weekday, wantWeekday)
+		return invalid("weekday", fmt.Sprint(*s.Weekday), "weekday %d is out of range (%s)", *s.Weekday, wantWeekday)
 	case s.Weekday != nil:
 		p.weekday = *s.Weekday
 	}
+	return nil
+}
 
+// compileDay reads day of the month where the period takes it.
+func (s ResetSchedule) compileDay(p *plan, need fieldsNeeded) error {
 	switch {
-	case s.Day == nil && needDay:
-		return p, invalid("day", "", "day is missing for period %q (%s)", s.Period, wantDay)
-	case s.Day != nil && !needDay:
-		return p, notFor("day", fmt.Sprint(*s.Day), fmt.Sprint(*s.Day), "remove it")
+	case s.Day == nil && need.day:
+		return invalid("day", "", "day is missing for period %q (%s)", s.Period, wantDay)
+	case s.Day != nil && !need.day:
+		return s.notFor("day", fmt.Sprint(*s.Day), fmt.Sprint(*s.Day), "remove it")
 	case s.Day != nil && (*s.Day < 1 || *s.Day > 31):
-		return p, invalid("day", fmt.Sprint(*s.Day), "day %d is out of range (%s)", *s.Day, wantDay)
+		return invalid("day", fmt.Sprint(*s.Day), "day %d is out of range (%s)", *s.Day, wantDay)
 	case s.Day != nil:
 		p.day = *s.Day
 	}
+	return nil
+}
 
+// compileCron parses cron where the period takes it.
+func (s ResetSchedule) compileCron(p *plan, need fieldsNeeded) error {
 	switch {
-	case s.Cron == "" && needCron:
-		return p, invalid("cron", "", "cron is missing for period %q (want five fields: %s, e.g. \"0 3 * * 1\")", s.Period, wantCron)
-	case s.Cron != "" && !needCron:
-		return p, notFor("cron", s.Cron, fmt.Sprintf("%q", s.Cron), "remove it")
+	case s.Cron == "" && need.cron:
+		return invalid("cron", "", "cron is missing for period %q (want five fields: %s, e.g. \"0 3 * * 1\")", s.Period, wantCron)
+	case s.Cron != "" && !need.cron:
+		return s.notFor("cron", s.Cron, fmt.Sprintf("%q", s.Cron), "remove it")
 	case s.Cron != "":
 		spec := strings.TrimSpace(s.Cron)
 		// The parser would apply the prefix itself (and panics on "TZ=x"
 		// with no space); the zone belongs in timezone.
 		if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
-			return p, invalid("cron", s.Cron, "cron %q carries a time zone prefix (put the zone in timezone)", s.Cron)
+			return invalid("cron", s.Cron, "cron %q carries a time zone prefix (put the zone in timezone)", s.Cron)
 		}
 		sched, err := cronParser.Parse(spec)
 		if err != nil {
 			e := invalid("cron", s.Cron, "cron %q is not a five-field expression (%s)", s.Cron, wantCron)
 			e.err = err
-			return p, e
+			return e
 		}
 		// Any expression that ever matches does so within five years of
 		// 2000 (a leap year), which is as far as the parser searches.
 		if sched.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
-			return p, invalid("cron", s.Cron, "cron %q never matches a date", s.Cron)
+			return invalid("cron", s.Cron, "cron %q never matches a date", s.Cron)
 		}
 		p.cron = sched
 	}
-	return p, nil
+	return nil
+}
+
+// notFor refuses a field the period does not take.
+func (s ResetSchedule) notFor(field, value, shown, hint string) error {
+	return invalid(field, value, "%s %s does not apply to period %q (%s)", field, shown, s.Period, hint)
 }
 
 // parseHHMM reads exactly two-digit hours 00-23 and minutes 00-59.
