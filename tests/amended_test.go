@@ -7,22 +7,10 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
-	"github.com/openwebui-go/schema/migrations"
 )
-
-// amendedStep is a shipped step fixed after its release, with the
-// checksum its released version recorded.
-func amendedStep(t *testing.T) (id, earlier, reason string) {
-	t.Helper()
-	const id7 = "1af9b942657b" // migrate_tags
-	list := migrations.Amendments(id7)
-	if len(list) == 0 {
-		t.Fatalf("step %s lists no amendment", id7)
-	}
-	return id7, list[0].Checksum, list[0].Reason
-}
 
 // TestAmendedStepAccepted: a database that ran the released version of a
 // step since fixed (its checksum listed as an amendment) is not refused:
@@ -32,8 +20,8 @@ func amendedStep(t *testing.T) (id, earlier, reason string) {
 func TestAmendedStepAccepted(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
-		id, earlier, reason := amendedStep(t)
-		d := migtest.At(t, dialect, head(t))
+		id, earlier, reason := fixtures.AmendedStep(t)
+		d := migtest.At(t, dialect, fixtures.Head(t))
 		tamper(d, id, earlier)
 
 		st, err := d.Runner.Status(ctx)
@@ -79,7 +67,7 @@ func TestAmendedStepAccepted(t *testing.T) {
 // TestCLIStatusShowsAmended: status marks an amended step "amended" (not
 // CHANGED), says what the next run does, and --json gives the reason.
 func TestCLIStatusShowsAmended(t *testing.T) {
-	id, earlier, reason := amendedStep(t)
+	id, earlier, reason := fixtures.AmendedStep(t)
 	c := newCLI(t)
 	u := testdb.URL(t, "sqlite")
 	c.ok("--database-url", u, "up")
@@ -92,7 +80,7 @@ func TestCLIStatusShowsAmended(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := c.ok("--database-url", u, "status")
-	wantCell := earlier[:12] + " amended (code: " + codeChecksum(t, id)[:12] + ")"
+	wantCell := earlier[:12] + " amended (code: " + fixtures.CodeChecksum(t, id)[:12] + ")"
 	wantLine := "1 step ran here in an earlier released version, since amended (see `status --json`): the next up or down records the code's checksum"
 	if !strings.Contains(text, wantCell) || !strings.Contains(text, wantLine) || strings.Contains(text, "CHANGED") {
 		t.Errorf("status text should mark %s with %q and say %q, and nothing CHANGED:\n%s", id, wantCell, wantLine, text)

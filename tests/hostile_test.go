@@ -16,6 +16,7 @@ import (
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
@@ -40,7 +41,7 @@ func TestPostgresSearchPathReachesNoOtherSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closePGSchemaTestDB(admin)
+	defer fixtures.CloseGorm(admin)
 	base, err := target.URL()
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +89,7 @@ func TestPostgresSearchPathReachesNoOtherSchema(t *testing.T) {
 	if len(titles) != 1 || titles[0] != "kept" || indexes != 1 {
 		t.Fatalf("a down in schema app changed public: note rows %q, idx_chat_folder_id %d", titles, indexes)
 	}
-	if cur, err := public.Current(ctx); err != nil || cur != cliHead {
+	if cur, err := public.Current(ctx); err != nil || cur != fixtures.RevHead {
 		t.Fatalf("public's records after a down in app: %q, %v", cur, err)
 	}
 }
@@ -139,7 +140,7 @@ func TestConnectionSpeaksUTF8(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { closePGSchemaTestDB(admin) })
+		t.Cleanup(func() { fixtures.CloseGorm(admin) })
 		name, err := dialect.NewScratchName(testdb.Prefix)
 		if err != nil {
 			t.Fatal(err)
@@ -206,7 +207,7 @@ func TestLeastPrivilegeUserAtHead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { closePGSchemaTestDB(admin) })
+			t.Cleanup(func() { fixtures.CloseGorm(admin) })
 			owner, err := target.URL()
 			if err != nil {
 				t.Fatal(err)
@@ -216,7 +217,7 @@ func TestLeastPrivilegeUserAtHead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			closePGSchemaTestDB(g)
+			fixtures.CloseGorm(g)
 			role, err := dialect.NewScratchName("hs_role")
 			if err != nil {
 				t.Fatal(err)
@@ -260,7 +261,7 @@ func TestLeastPrivilegeUserAtHead(t *testing.T) {
 			if err != nil {
 				t.Fatalf("OpenAndMigrate at head as a user who may only read and write rows: %v", err)
 			}
-			closePGSchemaTestDB(g)
+			fixtures.CloseGorm(g)
 		})
 	}
 }
@@ -279,7 +280,7 @@ func TestAdoptLeavesOtherApplicationsTablesOut(t *testing.T) {
 		ctx := context.Background()
 		d := migtest.At(t, dl, "922e7a387820")
 		d.Exec("CREATE TABLE migratehistory (id integer PRIMARY KEY, name varchar(255) NOT NULL)")
-		alembicize(t, d.G, "922e7a387820")
+		fixtures.Alembicize(t, d.G, "922e7a387820")
 		r, err := d.Runner.Adopt(ctx)
 		if err != nil || !r.Adopted {
 			t.Fatalf("adopt an Alembic database with peewee's migratehistory: %v (differences %v)", err, r.Differences)
@@ -289,7 +290,7 @@ func TestAdoptLeavesOtherApplicationsTablesOut(t *testing.T) {
 		d.Exec("DROP TABLE alembic_version")
 		d.Exec("DROP TABLE " + db.MigrationsTable)
 		r, err = d.Runner.Adopt(ctx)
-		if err != nil || !r.Adopted || r.Revision != cliHead {
+		if err != nil || !r.Adopted || r.Revision != fixtures.RevHead {
 			t.Fatalf("adopt by schema with another application's table: %v (at %q, differences %v)", err, r.Revision, r.Differences)
 		}
 		if n := d.Count("migratehistory"); n != 0 {
@@ -326,11 +327,11 @@ func TestAlembicVersionDamaged(t *testing.T) {
 		if err := d.Runner.Stamp(ctx, "922e7a387820"); err != nil {
 			t.Fatalf("stamp, the repair: %v", err)
 		}
-		if got := alembicRows(t, d.G); len(got) != 1 || got[0] != "922e7a387820" {
+		if got := fixtures.AlembicRows(t, d.G); len(got) != 1 || got[0] != "922e7a387820" {
 			t.Fatalf("alembic_version after stamp: %q", got)
 		}
 		d.UpTo("")
-		if got := alembicRows(t, d.G); len(got) != 1 || got[0] != cliHead {
+		if got := fixtures.AlembicRows(t, d.G); len(got) != 1 || got[0] != fixtures.RevHead {
 			t.Fatalf("alembic_version after up: %q", got)
 		}
 

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,72 +10,9 @@ import (
 	"time"
 
 	"github.com/openwebui-go/schema/db"
-	"github.com/openwebui-go/schema/internal/snapshot"
-	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
-	"gorm.io/gorm"
 )
-
-// pgbouncerURL creates a fresh PostgreSQL database and returns its URL
-// through the PgBouncer of SCHEMA_TEST_PGBOUNCER_URL (transaction pooling
-// mode; scripts/pgbouncer.sh starts one), and the database's direct URL.
-// Without PgBouncer the test skips, or fails under SCHEMA_TEST_REQUIRE_ALL.
-func pgbouncerURL(t *testing.T) (pooled, direct string) {
-	t.Helper()
-	raw := os.Getenv("SCHEMA_TEST_PGBOUNCER_URL")
-	if raw == "" {
-		msg := "PgBouncer is not configured: set SCHEMA_TEST_PGBOUNCER_URL, or run eval \"$(./scripts/databases.sh)\" (which starts one in transaction pooling mode)"
-		if testdb.RequireAll() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	target := testdb.NewTarget(t, "postgres")
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatalf("SCHEMA_TEST_PGBOUNCER_URL: %v", err)
-	}
-	u.Path = "/" + target.Database
-	direct, err = target.URL()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.String(), direct
-}
-
-// requireHeadOnce checks the records of a database reached through
-// PgBouncer: every step of the chain recorded exactly once, and the schema
-// equal to that of a direct run on a fresh database.
-func requireHeadOnce(t *testing.T, direct string) {
-	t.Helper()
-	r, err := db.Open(context.Background(), direct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var ids []string
-	if err := r.DB.Raw("SELECT id FROM " + db.MigrationsTable + " ORDER BY applied_at, id").Scan(&ids).Error; err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]int{}
-	for _, id := range ids {
-		seen[id]++
-	}
-	for _, id := range chainIDs(t) {
-		if seen[id] != 1 {
-			t.Errorf("step %s is recorded %d times", id, seen[id])
-		}
-	}
-	if len(ids) != len(chainIDs(t)) {
-		t.Errorf("%d records, want %d: %v", len(ids), len(chainIDs(t)), ids)
-	}
-	got, err := snapshot.Take(context.Background(), r.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := migtest.At(t, "postgres", "head").Snapshot()
-	migtest.RequireSameSchema(t, want, got, "a direct run", "concurrent runs through PgBouncer")
-}
 
 // TestConcurrentUpThroughPgBouncer: replicas behind PgBouncer in
 // transaction pooling mode each migrate at start-up (OpenAndMigrate) or
@@ -85,7 +21,7 @@ func requireHeadOnce(t *testing.T, direct string) {
 // not hold: every run must still succeed and each step run once.
 func TestConcurrentUpThroughPgBouncer(t *testing.T) {
 	const runners = 6
-	pooled, direct := pgbouncerURL(t)
+	pooled, direct := testdb.PgBouncerURL(t)
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -102,7 +38,7 @@ func TestConcurrentUpThroughPgBouncer(t *testing.T) {
 					t.Errorf("OpenAndMigrate through PgBouncer: %v", err)
 					return
 				}
-				closeGorm(g)
+				fixtures.CloseGorm(g)
 				return
 			}
 			r, err := db.Open(ctx, pooled)
@@ -130,14 +66,14 @@ func TestConcurrentUpThroughPgBouncer(t *testing.T) {
 			t.Errorf("step %s reported applied by %d runs", id, n)
 		}
 	}
-	requireHeadOnce(t, direct)
+	fixtures.RequireHeadOnce(t, direct)
 }
 
 // TestConcurrentCLIUpThroughPgBouncer: the same with the schema command,
 // several processes at once, each printing what it applied.
 func TestConcurrentCLIUpThroughPgBouncer(t *testing.T) {
 	const runners = 4
-	pooled, direct := pgbouncerURL(t)
+	pooled, direct := testdb.PgBouncerURL(t)
 	bin := buildSchema(t)
 	type out struct {
 		stdout, stderr string
@@ -169,16 +105,10 @@ func TestConcurrentCLIUpThroughPgBouncer(t *testing.T) {
 			}
 		}
 	}
-	for _, id := range chainIDs(t) {
+	for _, id := range fixtures.ChainIDs(t) {
 		if applied[id] != 1 {
 			t.Errorf("step %s printed as applied by %d runs", id, applied[id])
 		}
 	}
-	requireHeadOnce(t, direct)
-}
-
-func closeGorm(g *gorm.DB) {
-	if sqlDB, err := g.DB(); err == nil {
-		sqlDB.Close()
-	}
+	fixtures.RequireHeadOnce(t, direct)
 }

@@ -1,9 +1,7 @@
 package tests
 
 import (
-	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,132 +9,16 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/db"
-	"github.com/openwebui-go/schema/internal/dialect"
-	"github.com/openwebui-go/schema/internal/snapshot"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"github.com/openwebui-go/schema/models"
 )
 
-const revGroupTable = "922e7a387820" // step 13
-
-// unrecordedDB is a test database with its URL, for the cases that need
-// OpenAndMigrate as a backend calls it.
-type unrecordedDB struct {
-	t   *testing.T
-	url string
-	d   *db.Database
-	dl  dialect.Dialect
-}
-
-func newUnrecordedDB(t *testing.T, dialectName string) *unrecordedDB {
-	t.Helper()
-	u := testdb.URL(t, dialectName)
-	d, err := db.Open(context.Background(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	dl, err := dialect.Of(d.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &unrecordedDB{t: t, url: u, d: d, dl: dl}
-}
-
-func (u *unrecordedDB) q(ident string) string { return u.dl.Quote(ident) }
-
-func (u *unrecordedDB) exec(stmts ...string) {
-	u.t.Helper()
-	for _, s := range stmts {
-		if err := u.d.DB.Exec(s).Error; err != nil {
-			u.t.Fatalf("%s: %v", s, err)
-		}
-	}
-}
-
-func (u *unrecordedDB) up(rev string) {
-	u.t.Helper()
-	if _, err := u.d.Up(context.Background(), rev, db.Options{}); err != nil {
-		u.t.Fatalf("up to %s: %v", rev, err)
-	}
-}
-
-// fill writes the rows a wrong run would lose: a user, and a chat where
-// the table exists.
-func (u *unrecordedDB) fill() {
-	u.t.Helper()
-	u.exec(fmt.Sprintf("INSERT INTO %s (%s, %s) VALUES ('u1', 'Ada')", u.q("user"), u.q("id"), u.q("name")))
-	if u.d.DB.Migrator().HasTable("chat") {
-		u.exec(fmt.Sprintf("INSERT INTO %s (%s, %s) VALUES ('c1', 'u1')", u.q("chat"), u.q("id"), u.q("user_id")))
-	}
-}
-
-// dbState is everything a refused command must leave as it was: the
-// schema, the rows of every table and the records.
-type dbState struct {
-	schema  *snapshot.Snapshot
-	rows    map[string]int64
-	users   []string
-	records []string // nil without the records table
-	hasRec  bool
-}
-
-func (u *unrecordedDB) state() dbState {
-	u.t.Helper()
-	s, err := snapshot.Take(context.Background(), u.d.DB)
-	if err != nil {
-		u.t.Fatal(err)
-	}
-	st := dbState{schema: s, rows: map[string]int64{}}
-	for _, tb := range s.Tables {
-		var n int64
-		if err := u.d.DB.Table(tb.Name).Count(&n).Error; err != nil {
-			u.t.Fatal(err)
-		}
-		st.rows[tb.Name] = n
-	}
-	if u.d.DB.Migrator().HasTable("user") {
-		if err := u.d.DB.Raw("SELECT " + u.q("name") + " FROM " + u.q("user") + " ORDER BY " + u.q("id")).Scan(&st.users).Error; err != nil {
-			u.t.Fatal(err)
-		}
-	}
-	st.hasRec = u.d.DB.Migrator().HasTable(db.MigrationsTable)
-	if st.hasRec && u.d.DB.Migrator().HasColumn(db.MigrationsTable, "id") {
-		// Damaged tables too: a NULL id reads as "<nil>".
-		var ids []sql.NullString
-		if err := u.d.DB.Raw("SELECT id FROM " + db.MigrationsTable).Scan(&ids).Error; err != nil {
-			u.t.Fatal(err)
-		}
-		for _, id := range ids {
-			st.records = append(st.records, cmp.Or(id.String, "<nil>"))
-		}
-		slices.Sort(st.records)
-	}
-	return st
-}
-
-func (u *unrecordedDB) requireState(want dbState, when string) {
-	u.t.Helper()
-	got := u.state()
-	migtest.RequireSameSchema(u.t, want.schema, got.schema, "before", when)
-	for tb, n := range want.rows {
-		if got.rows[tb] != n {
-			u.t.Errorf("%s: table %s has %d rows, had %d", when, tb, got.rows[tb], n)
-		}
-	}
-	if !slices.Equal(got.users, want.users) {
-		u.t.Errorf("%s: users %v, were %v", when, got.users, want.users)
-	}
-	if got.hasRec != want.hasRec || !slices.Equal(got.records, want.records) {
-		u.t.Errorf("%s: records table present=%v holding %v, was present=%v holding %v", when, got.hasRec, got.records, want.hasRec, want.records)
-	}
-}
-
 // unrecordedCase is a database with tables this tool has no record of.
 type unrecordedCase struct {
 	name    string
-	prepare func(u *unrecordedDB)
+	prepare func(u *fixtures.URLDB)
 	want    string // the refusal's finding, after "database URL "
 	// adopted is the revision adopt finds (empty when none matches, and
 	// then closest is the revision it names as the nearest).
@@ -144,56 +26,56 @@ type unrecordedCase struct {
 }
 
 func unrecordedCases(t *testing.T) []unrecordedCase {
-	ids := chainIDs(t)
+	ids := fixtures.ChainIDs(t)
 	headID := ids[len(ids)-1]
-	dropRecords := func(u *unrecordedDB) { u.exec("DROP TABLE " + db.MigrationsTable) }
-	emptyRecords := func(u *unrecordedDB) { u.exec("DELETE FROM " + db.MigrationsTable) }
+	dropRecords := func(u *fixtures.URLDB) { u.Exec("DROP TABLE " + db.MigrationsTable) }
+	emptyRecords := func(u *fixtures.URLDB) { u.Exec("DELETE FROM " + db.MigrationsTable) }
 	const all = "23 tables of this schema (auth, channel, channel_member, chat, chat_tag and 18 more)"
 	const at13 = "16 tables of this schema (auth, chat, chat_tag, file, folder and 11 more)"
 	return []unrecordedCase{
-		{"AutoMigrate", func(u *unrecordedDB) {
-			if err := u.d.DB.AutoMigrate(models.All()...); err != nil {
-				u.t.Fatal(err)
+		{"AutoMigrate", func(u *fixtures.URLDB) {
+			if err := u.D.DB.AutoMigrate(models.All()...); err != nil {
+				u.T.Fatal(err)
 			}
-			u.fill()
+			u.Fill()
 		}, "has " + all + " but no record of this tool (schema_migrations is missing)", headID, ""},
-		{"records dropped at head", func(u *unrecordedDB) {
-			u.up("head")
-			u.fill()
+		{"records dropped at head", func(u *fixtures.URLDB) {
+			u.Up("head")
+			u.Fill()
 			dropRecords(u)
 		}, "has " + all + " but no record of this tool (schema_migrations is missing)", headID, ""},
-		{"records emptied at head", func(u *unrecordedDB) {
-			u.up("head")
-			u.fill()
+		{"records emptied at head", func(u *fixtures.URLDB) {
+			u.Up("head")
+			u.Fill()
 			emptyRecords(u)
 		}, "has " + all + " but no record of this tool (schema_migrations is empty)", headID, ""},
-		{"records dropped at step 13", func(u *unrecordedDB) {
-			u.up(revGroupTable)
-			u.fill()
+		{"records dropped at step 13", func(u *fixtures.URLDB) {
+			u.Up(fixtures.RevGroupTable)
+			u.Fill()
 			dropRecords(u)
-		}, "has " + at13 + " but no record of this tool (schema_migrations is missing)", revGroupTable, ""},
-		{"records emptied at step 13", func(u *unrecordedDB) {
-			u.up(revGroupTable)
-			u.fill()
+		}, "has " + at13 + " but no record of this tool (schema_migrations is missing)", fixtures.RevGroupTable, ""},
+		{"records emptied at step 13", func(u *fixtures.URLDB) {
+			u.Up(fixtures.RevGroupTable)
+			u.Fill()
 			emptyRecords(u)
-		}, "has " + at13 + " but no record of this tool (schema_migrations is empty)", revGroupTable, ""},
-		{"records dropped at init", func(u *unrecordedDB) {
-			u.up(ids[0])
-			u.fill()
+		}, "has " + at13 + " but no record of this tool (schema_migrations is empty)", fixtures.RevGroupTable, ""},
+		{"records dropped at init", func(u *fixtures.URLDB) {
+			u.Up(ids[0])
+			u.Fill()
 			dropRecords(u)
 		}, "has 10 tables of this schema (auth, chat, file, function, memory and 5 more) but no record of this tool (schema_migrations is missing)", ids[0], ""},
-		{"hand-built", func(u *unrecordedDB) {
-			u.exec(
-				fmt.Sprintf("CREATE TABLE %s (%s varchar(255) PRIMARY KEY, %s text)", u.q("user"), u.q("id"), u.q("name")),
-				fmt.Sprintf("CREATE TABLE %s (%s varchar(255) PRIMARY KEY, %s text)", u.q("note"), u.q("id"), u.q("title")),
+		{"hand-built", func(u *fixtures.URLDB) {
+			u.Exec(
+				fmt.Sprintf("CREATE TABLE %s (%s varchar(255) PRIMARY KEY, %s text)", u.Q("user"), u.Q("id"), u.Q("name")),
+				fmt.Sprintf("CREATE TABLE %s (%s varchar(255) PRIMARY KEY, %s text)", u.Q("note"), u.Q("id"), u.Q("title")),
 			)
-			u.fill()
+			u.Fill()
 		}, "has 2 tables of this schema (note, user) but no record of this tool (schema_migrations is missing)", "", "base"},
-		{"later table at step 4", func(u *unrecordedDB) {
-			u.up(revFolderTable)
-			u.fill()
-			u.exec(fmt.Sprintf("CREATE TABLE %s (%s varchar(255) PRIMARY KEY, %s text)", u.q("note"), u.q("id"), u.q("title")))
-		}, "is recorded at " + revFolderTable + ", but 1 table that the chain does not have at that revision exists (note)", "", revFolderTable},
+		{"later table at step 4", func(u *fixtures.URLDB) {
+			u.Up(fixtures.RevFolderTable)
+			u.Fill()
+			u.Exec(fmt.Sprintf("CREATE TABLE %s (%s varchar(255) PRIMARY KEY, %s text)", u.Q("note"), u.Q("id"), u.Q("title")))
+		}, "is recorded at " + fixtures.RevFolderTable + ", but 1 table that the chain does not have at that revision exists (note)", "", fixtures.RevFolderTable},
 	}
 }
 
@@ -206,20 +88,20 @@ func TestUnrecordedTablesRefused(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		for _, c := range unrecordedCases(t) {
 			t.Run(c.name, func(t *testing.T) {
-				u := newUnrecordedDB(t, dialectName)
+				u := fixtures.NewURLDB(t, dialectName)
 				c.prepare(u)
-				before := u.state()
-				want := "database " + u.d.String() + " " + c.want
+				before := u.State()
+				want := "database " + u.D.String() + " " + c.want
 				runs := []struct {
 					name string
 					run  func() error
 				}{
-					{"up", func() error { _, err := u.d.Up(ctx, "", db.Options{}); return err }},
-					{"up --to head", func() error { _, err := u.d.Up(ctx, "head", db.Options{}); return err }},
-					{"down", func() error { _, err := u.d.Down(ctx, db.DownRequest{}, db.Options{}); return err }},
-					{"down --all", func() error { _, err := u.d.Down(ctx, db.DownRequest{All: true}, db.Options{}); return err }},
+					{"up", func() error { _, err := u.D.Up(ctx, "", db.Options{}); return err }},
+					{"up --to head", func() error { _, err := u.D.Up(ctx, "head", db.Options{}); return err }},
+					{"down", func() error { _, err := u.D.Down(ctx, db.DownRequest{}, db.Options{}); return err }},
+					{"down --all", func() error { _, err := u.D.Down(ctx, db.DownRequest{All: true}, db.Options{}); return err }},
 					{"OpenAndMigrate", func() error {
-						g, err := db.OpenAndMigrate(ctx, u.url)
+						g, err := db.OpenAndMigrate(ctx, u.URL)
 						if err == nil {
 							if sqlDB, err := g.DB(); err == nil {
 								sqlDB.Close()
@@ -233,7 +115,7 @@ func TestUnrecordedTablesRefused(t *testing.T) {
 					if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), `nothing was changed; run "schema adopt"`) {
 						t.Errorf("%s: err = %v\nwant one starting %q and pointing to adopt", r.name, err, want)
 					}
-					u.requireState(before, "after a refused "+r.name)
+					u.RequireState(before, "after a refused "+r.name)
 				}
 			})
 		}
@@ -248,15 +130,15 @@ func TestUnrecordedTablesRefused(t *testing.T) {
 // revision with the differences and records nothing.
 func TestAdoptUnrecorded(t *testing.T) {
 	ctx := context.Background()
-	ids := chainIDs(t)
+	ids := fixtures.ChainIDs(t)
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		for _, c := range unrecordedCases(t) {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
-				u := newUnrecordedDB(t, dialectName)
+				u := fixtures.NewURLDB(t, dialectName)
 				c.prepare(u)
-				before := u.state()
-				rep, err := u.d.Adopt(ctx)
+				before := u.State()
+				rep, err := u.D.Adopt(ctx)
 				if rep.Source != db.AdoptFromSchema {
 					t.Errorf("adopt source %q, want %q", rep.Source, db.AdoptFromSchema)
 				}
@@ -271,7 +153,7 @@ func TestAdoptUnrecorded(t *testing.T) {
 					if rep.Adopted || len(rep.Recorded) != 0 || orBaseRev(rep.Revision) != c.closest || len(rep.Differences) == 0 {
 						t.Errorf("adopt report %+v, want not adopted, closest %s with differences", rep, c.closest)
 					}
-					u.requireState(before, "after a refused adopt")
+					u.RequireState(before, "after a refused adopt")
 					return
 				}
 				if err != nil {
@@ -282,18 +164,18 @@ func TestAdoptUnrecorded(t *testing.T) {
 				if !rep.Adopted || rep.Revision != c.adopted || !slices.Equal(rep.Recorded, ids[:n]) || len(rep.Differences) != 0 {
 					t.Fatalf("adopt report %+v, want adopted at %s with %v recorded", rep, c.adopted, ids[:n])
 				}
-				after := u.state()
-				migtest.RequireSameSchema(t, before.schema, after.schema, "before", "after adopt")
-				if !slices.Equal(after.records, sorted) || !slices.Equal(after.users, before.users) {
-					t.Fatalf("after adopt: records %v, users %v; want %v and %v", after.records, after.users, sorted, before.users)
+				after := u.State()
+				migtest.RequireSameSchema(t, before.Schema, after.Schema, "before", "after adopt")
+				if !slices.Equal(after.Records, sorted) || !slices.Equal(after.Users, before.Users) {
+					t.Fatalf("after adopt: records %v, users %v; want %v and %v", after.Records, after.Users, sorted, before.Users)
 				}
 				// From here on the database is this tool's.
-				u.up("head")
-				if _, err := u.d.Down(ctx, db.DownRequest{}, db.Options{}); err != nil {
+				u.Up("head")
+				if _, err := u.D.Down(ctx, db.DownRequest{}, db.Options{}); err != nil {
 					t.Fatalf("down after adopt: %v", err)
 				}
-				if got := u.state().users; !slices.Equal(got, before.users) {
-					t.Fatalf("users after up and down: %v, want %v", got, before.users)
+				if got := u.State().Users; !slices.Equal(got, before.Users) {
+					t.Fatalf("users after up and down: %v, want %v", got, before.Users)
 				}
 			})
 		}
@@ -315,35 +197,35 @@ func TestAdoptUnrecordedRefusals(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name    string
-		prepare func(u *unrecordedDB)
+		prepare func(u *fixtures.URLDB)
 		want    string
 	}{
-		{"empty", func(u *unrecordedDB) {}, "has no tables of this schema and no record of this tool: there is nothing to adopt; run `schema up` to create the schema"},
-		{"at base", func(u *unrecordedDB) {
-			u.up("head")
-			if _, err := u.d.Down(ctx, db.DownRequest{All: true}, db.Options{}); err != nil {
-				u.t.Fatal(err)
+		{"empty", func(u *fixtures.URLDB) {}, "has no tables of this schema and no record of this tool: there is nothing to adopt; run `schema up` to create the schema"},
+		{"at base", func(u *fixtures.URLDB) {
+			u.Up("head")
+			if _, err := u.D.Down(ctx, db.DownRequest{All: true}, db.Options{}); err != nil {
+				u.T.Fatal(err)
 			}
 		}, "has no tables of this schema and no record of this tool: there is nothing to adopt"},
-		{"managed", func(u *unrecordedDB) { u.up(revFolderTable) },
-			"is already managed by this tool: schema_migrations records " + revFolderTable + ", and the schema matches it; there is nothing to adopt"},
-		{"records behind the schema", func(u *unrecordedDB) {
-			u.up(revGroupTable)
-			ids := chainIDs(u.t)
-			u.exec("DELETE FROM " + db.MigrationsTable + " WHERE id IN ('" + strings.Join(ids[4:13], "', '") + "')")
-		}, "schema_migrations records " + revFolderTable + " but the schema matches " + revGroupTable + "; nothing was recorded: adopt does not overrule this tool's records (the data steps in between may not have run); if the records are wrong, run `schema stamp " + revGroupTable + "`"},
+		{"managed", func(u *fixtures.URLDB) { u.Up(fixtures.RevFolderTable) },
+			"is already managed by this tool: schema_migrations records " + fixtures.RevFolderTable + ", and the schema matches it; there is nothing to adopt"},
+		{"records behind the schema", func(u *fixtures.URLDB) {
+			u.Up(fixtures.RevGroupTable)
+			ids := fixtures.ChainIDs(u.T)
+			u.Exec("DELETE FROM " + db.MigrationsTable + " WHERE id IN ('" + strings.Join(ids[4:13], "', '") + "')")
+		}, "schema_migrations records " + fixtures.RevFolderTable + " but the schema matches " + fixtures.RevGroupTable + "; nothing was recorded: adopt does not overrule this tool's records (the data steps in between may not have run); if the records are wrong, run `schema stamp " + fixtures.RevGroupTable + "`"},
 	}
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				u := newUnrecordedDB(t, dialectName)
+				u := fixtures.NewURLDB(t, dialectName)
 				c.prepare(u)
-				before := u.state()
-				_, err := u.d.Adopt(ctx)
+				before := u.State()
+				_, err := u.D.Adopt(ctx)
 				if err == nil || !strings.Contains(err.Error(), c.want) {
 					t.Fatalf("adopt: err = %v, want one saying %q", err, c.want)
 				}
-				u.requireState(before, "after a refused adopt")
+				u.RequireState(before, "after a refused adopt")
 			})
 		}
 	})
@@ -355,11 +237,11 @@ func TestAdoptUnrecordedRefusals(t *testing.T) {
 // wrong one would skip or repeat the path conversion.
 func TestAdoptAmbiguous(t *testing.T) {
 	const step9, step10 = "6a39f3d8e55c", "c29facfe716b"
-	u := newUnrecordedDB(t, "sqlite")
-	u.up(step10)
-	u.exec("DROP TABLE " + db.MigrationsTable)
-	before := u.state()
-	rep, err := u.d.Adopt(context.Background())
+	u := fixtures.NewURLDB(t, "sqlite")
+	u.Up(step10)
+	u.Exec("DROP TABLE " + db.MigrationsTable)
+	before := u.State()
+	rep, err := u.D.Adopt(context.Background())
 	want := "matches 2 revisions (" + step9 + ", " + step10 + "), which look the same on sqlite"
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "nothing was recorded; record the one its data is at with `schema stamp REV`") {
 		t.Fatalf("adopt: err = %v, want one saying %q and pointing to stamp", err, want)
@@ -367,7 +249,7 @@ func TestAdoptAmbiguous(t *testing.T) {
 	if rep.Adopted || !slices.Equal(rep.Matches, []string{step9, step10}) {
 		t.Errorf("adopt report %+v, want not adopted, matches %s and %s", rep, step9, step10)
 	}
-	u.requireState(before, "after a refused adopt")
+	u.RequireState(before, "after a refused adopt")
 }
 
 // TestStatusVerifyUnrecorded: status and verify say what up would: the
@@ -377,13 +259,13 @@ func TestStatusVerifyUnrecorded(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		for _, c := range unrecordedCases(t) {
 			t.Run(c.name, func(t *testing.T) {
-				u := newUnrecordedDB(t, dialectName)
+				u := fixtures.NewURLDB(t, dialectName)
 				c.prepare(u)
-				_, upErr := u.d.Up(ctx, "", db.Options{})
+				_, upErr := u.D.Up(ctx, "", db.Options{})
 				if !errors.Is(upErr, db.ErrUnrecordedTables) {
 					t.Fatalf("up: err = %v, want ErrUnrecordedTables", upErr)
 				}
-				st, err := u.d.Status(ctx)
+				st, err := u.D.Status(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -394,7 +276,7 @@ func TestStatusVerifyUnrecorded(t *testing.T) {
 				if !errors.As(upErr, &ue) || !slices.Equal(ue.Tables, st.UnrecordedTables) {
 					t.Errorf("status lists %v, up refused %v", st.UnrecordedTables, ue)
 				}
-				rep, err := u.d.Verify(ctx)
+				rep, err := u.D.Verify(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -414,18 +296,18 @@ func TestStatusVerifyUnrecorded(t *testing.T) {
 func TestVerifyEmptyAndBaseAgree(t *testing.T) {
 	ctx := context.Background()
 	testdb.Each(t, func(t *testing.T, dialectName string) {
-		empty := newUnrecordedDB(t, dialectName)
-		base := newUnrecordedDB(t, dialectName)
-		base.up("head")
-		if _, err := base.d.Down(ctx, db.DownRequest{All: true}, db.Options{}); err != nil {
+		empty := fixtures.NewURLDB(t, dialectName)
+		base := fixtures.NewURLDB(t, dialectName)
+		base.Up("head")
+		if _, err := base.D.Down(ctx, db.DownRequest{All: true}, db.Options{}); err != nil {
 			t.Fatal(err)
 		}
-		if !base.d.DB.Migrator().HasTable(db.MigrationsTable) {
+		if !base.D.DB.Migrator().HasTable(db.MigrationsTable) {
 			t.Fatal("down --all removed the records table; the test needs it")
 		}
 		const note = "the live database is empty; run `schema up` to create it"
-		for name, u := range map[string]*unrecordedDB{"empty": empty, "at base": base} {
-			rep, err := u.d.Verify(ctx)
+		for name, u := range map[string]*fixtures.URLDB{"empty": empty, "at base": base} {
+			rep, err := u.D.Verify(ctx)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
