@@ -1,4 +1,4 @@
-package tests
+package db_test
 
 import (
 	"context"
@@ -287,14 +287,6 @@ func TestDownStepsBeyondApplied(t *testing.T) {
 			t.Fatalf("down --steps 2 with 2 applied: %+v, %v, current %q", res, err, d.Current())
 		}
 	})
-	// The command says the same, on one line, with exit code 1.
-	c := newCLI(t)
-	url := testdb.URL(t, "sqlite")
-	c.ok("up", "--to", second, "--database-url", url)
-	c.run("down", "--steps", "999", "--database-url", url).requireExit(t, 1, "only 2 step(s) are applied")
-	if got := strings.TrimSpace(c.ok("current", "--database-url", url)); got != second {
-		t.Fatalf("current = %q after the refused down", got)
-	}
 }
 
 // TestDownFindsRefusalsFirst: a rollback that would reach a step refusing
@@ -373,77 +365,6 @@ func pick(m map[string]string, keys []string) []string {
 		out[i] = m[k]
 	}
 	return out
-}
-
-// TestLockTimeoutEveryDialect: while another run holds the migration lock,
-// a run waits for it as long as its lock timeout says, on every dialect
-// (SQLite used to fail with "database is locked" after 5 s whatever the
-// timeout), and then gives up with the same message everywhere: the
-// database, how long it waited, what to do.
-func TestLockTimeoutEveryDialect(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, dialect string) {
-		url := testdb.URL(t, dialect)
-		ctx := context.Background()
-		open := func() *db.Database {
-			r, err := db.Open(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { r.Close() })
-			return r
-		}
-		holder, hold := open(), fixtures.NewHoldLock()
-		held := make(chan error, 1)
-		go func() {
-			_, err := holder.Up(ctx, "", db.Options{Reporter: hold})
-			held <- err
-		}()
-		<-hold.Holding
-		released := false
-		defer func() {
-			if !released {
-				close(hold.Release)
-				<-held
-			}
-		}()
-
-		waiter := open()
-		want := "database " + waiter.String() + " is locked by another migration run (a schema command, or a backend migrating at start-up): gave up after waiting 1s for the lock; let that run finish and try again, or wait longer with --lock-timeout"
-		start := time.Now()
-		_, err := waiter.Up(ctx, "", db.Options{LockTimeout: time.Second})
-		took := time.Since(start)
-		if !errors.Is(err, db.ErrLockTimeout) || err.Error() != want {
-			t.Fatalf("up while locked: err =\n  %v\nwant\n  %s", err, want)
-		}
-		if took < time.Second || took > 4*time.Second {
-			t.Errorf("gave up after %s, want about 1s", took)
-		}
-		newCLI(t).run("up", "--lock-timeout", "1s", "--database-url", url).requireExit(t, 1, want)
-
-		if testing.Short() {
-			return
-		}
-		// A run with a long enough timeout waits for the holder, here
-		// longer than SQLite's default busy timeout of 5 s, and then runs.
-		waited := make(chan error, 1)
-		go func() {
-			_, err := waiter.Up(ctx, "", db.Options{LockTimeout: time.Minute})
-			waited <- err
-		}()
-		time.Sleep(6 * time.Second)
-		close(hold.Release)
-		released = true
-		if err := <-held; err != nil {
-			t.Fatalf("holder: %v", err)
-		}
-		if err := <-waited; err != nil {
-			t.Fatalf("the run waiting with --lock-timeout 1m: %v", err)
-		}
-		st, err := waiter.Status(ctx)
-		if err != nil || st.Current != fixtures.Head(t) {
-			t.Fatalf("status after both runs: %s, %v", st.Current, err)
-		}
-	})
 }
 
 // cancelAt cancels the run's context when the given step starts, as a
