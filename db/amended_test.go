@@ -1,8 +1,7 @@
-package tests
+package db_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -62,41 +61,4 @@ func TestAmendedStepAccepted(t *testing.T) {
 			t.Errorf("another step recorded with the amendment's checksum: err %v, want it refused", err)
 		}
 	})
-}
-
-// TestCLIStatusShowsAmended: status marks an amended step "amended" (not
-// CHANGED), says what the next run does, and --json gives the reason.
-func TestCLIStatusShowsAmended(t *testing.T) {
-	id, earlier, reason := fixtures.AmendedStep(t)
-	c := newCLI(t)
-	u := testdb.URL(t, "sqlite")
-	c.ok("--database-url", u, "up")
-	d, err := db.Open(context.Background(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if err := d.DB.Exec("UPDATE "+db.MigrationsTable+" SET checksum = ? WHERE id = ?", earlier, id).Error; err != nil {
-		t.Fatal(err)
-	}
-	text := c.ok("--database-url", u, "status")
-	wantCell := earlier[:12] + " amended (code: " + fixtures.CodeChecksum(t, id)[:12] + ")"
-	wantLine := "1 step ran here in an earlier released version, since amended (see `status --json`): the next up or down records the code's checksum"
-	if !strings.Contains(text, wantCell) || !strings.Contains(text, wantLine) || strings.Contains(text, "CHANGED") {
-		t.Errorf("status text should mark %s with %q and say %q, and nothing CHANGED:\n%s", id, wantCell, wantLine, text)
-	}
-	var st db.Status
-	if err := json.Unmarshal([]byte(c.ok("--database-url", u, "status", "--json")), &st); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range st.Steps {
-		if s.ID == id && (s.Amended != reason || s.Changed) {
-			t.Errorf("status --json of %s: amended %q changed %v, want %q and false", id, s.Amended, s.Changed, reason)
-		}
-	}
-	c.ok("--database-url", u, "verify")
-	c.ok("--database-url", u, "up")
-	if text := c.ok("--database-url", u, "status"); strings.Contains(text, "amended") {
-		t.Errorf("status after up still shows an amendment:\n%s", text)
-	}
 }
