@@ -150,7 +150,7 @@ func TestAdoptUnrecorded(t *testing.T) {
 					if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "nothing was recorded") {
 						t.Errorf("adopt: err = %v, want one saying %q and that nothing was recorded", err, want)
 					}
-					if rep.Adopted || len(rep.Recorded) != 0 || orBaseRev(rep.Revision) != c.closest || len(rep.Differences) == 0 {
+					if rep.Adopted || len(rep.Recorded) != 0 || fixtures.OrBaseRev(rep.Revision) != c.closest || len(rep.Differences) == 0 {
 						t.Errorf("adopt report %+v, want not adopted, closest %s with differences", rep, c.closest)
 					}
 					u.RequireState(before, "after a refused adopt")
@@ -180,13 +180,6 @@ func TestAdoptUnrecorded(t *testing.T) {
 			})
 		}
 	})
-}
-
-func orBaseRev(rev string) string {
-	if rev == "" {
-		return "base"
-	}
-	return rev
 }
 
 // TestAdoptUnrecordedRefusals: what adopt without alembic_version leaves
