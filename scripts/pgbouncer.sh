@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # PgBouncer in transaction pooling mode in front of the test PostgreSQL, as
 # deployments with several backend replicas run it: the runner's lock must
-# hold through it (tests/pgbouncer_test.go).
+# hold through it (db/pgbouncer_test.go, tests/cli_pgbouncer_test.go).
 #
 #   scripts/pgbouncer.sh start POSTGRES_URL
 #       installs Debian's pgbouncer if absent, starts one on a free port

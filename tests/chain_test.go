@@ -6,6 +6,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"github.com/openwebui-go/schema/migrations"
@@ -13,7 +14,7 @@ import (
 )
 
 // TestChainRoundTrip walks the chain with realistic rows in every table
-// (seedAfter): each step is applied, rolled back and applied again. After
+// (fixtures.SeedAfter): each step is applied, rolled back and applied again. After
 // each down the schema must equal the previous step's and every row must be
 // back as it was; re-applying must give the same schema and rows as the
 // first time. Rows a revision makes possible are seeded once its own round
@@ -38,7 +39,7 @@ func TestChainRoundTrip(t *testing.T) {
 				d.Up()
 				migtest.RequireSameSchema(t, after, d.Snapshot(), "first up", "second up")
 				migtest.RequireSameData(t, rowsAfter, d.Dump(), "first up", "second up")
-				if seed := seedAfter[s.ID]; seed != nil {
+				if seed := fixtures.SeedAfter[s.ID]; seed != nil {
 					seed(d)
 				}
 				prev = d.Snapshot()

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
@@ -28,7 +29,7 @@ func TestCLIAdopt(t *testing.T) {
 		if _, err := d.Up(ctx, rev, db.Options{}); err != nil {
 			t.Fatal(err)
 		}
-		alembicize(t, d.DB, rev)
+		fixtures.Alembicize(t, d.DB, rev)
 		chat, extra := d.DB.Statement.Quote("chat"), d.DB.Statement.Quote("extra")
 		if err := d.DB.Exec("ALTER TABLE " + chat + " ADD COLUMN " + extra + " text").Error; err != nil {
 			t.Fatal(err)
@@ -76,8 +77,8 @@ func TestCLIAdopt(t *testing.T) {
 			t.Errorf("status --json after adopt: current %q alembic %v, want %s", st.Current, st.Alembic, rev)
 		}
 		c.ok("--database-url", u, "up")
-		requireAlembic(t, d.DB, "after up", cliHead)
-		if out := c.ok("--database-url", u, "status"); !strings.Contains(out, "alembic_version  "+cliHead+" (in step)") {
+		fixtures.RequireAlembic(t, d.DB, "after up", fixtures.RevHead)
+		if out := c.ok("--database-url", u, "status"); !strings.Contains(out, "alembic_version  "+fixtures.RevHead+" (in step)") {
 			t.Errorf("status after up:\n%s", out)
 		}
 		run("adopt").requireExit(t, 1, "is already managed by this tool")
@@ -139,9 +140,9 @@ func TestCLIUnrecorded(t *testing.T) {
 		}
 
 		r = c.run("adopt")
-		r.requireExit(t, 1, "the live schema differs from the chain at every revision; the closest is "+cliHead+", from which it differs in 1 way(s); nothing was recorded")
+		r.requireExit(t, 1, "the live schema differs from the chain at every revision; the closest is "+fixtures.RevHead+", from which it differs in 1 way(s); nothing was recorded")
 		want := fmt.Sprintf("database %s (%s), no alembic_version: the schema matches no revision; the closest is %s\nlive database vs chain at %s: 1 difference\n  chat\n    column extra: in live database but not in chain at %s\n",
-			d, dialect, cliHead, cliHead, cliHead)
+			d, dialect, fixtures.RevHead, fixtures.RevHead, fixtures.RevHead)
 		if r.stdout != want {
 			t.Errorf("adopt on a mismatch printed\n%s\nwant\n%s", r.stdout, want)
 		}
@@ -151,7 +152,7 @@ func TestCLIUnrecorded(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 			t.Fatalf("adopt --json is not one JSON document: %v\n%s", err, r.stdout)
 		}
-		if rep.Adopted || rep.Source != "schema" || rep.Revision != cliHead || len(rep.Recorded) != 0 || len(rep.Differences) != 1 {
+		if rep.Adopted || rep.Source != "schema" || rep.Revision != fixtures.RevHead || len(rep.Recorded) != 0 || len(rep.Differences) != 1 {
 			t.Errorf("adopt --json on a mismatch: %+v", rep)
 		}
 		if d.DB.Migrator().HasTable(db.MigrationsTable) {
@@ -161,10 +162,10 @@ func TestCLIUnrecorded(t *testing.T) {
 		if err := d.DB.Exec("ALTER TABLE " + chat + " DROP COLUMN " + extra).Error; err != nil {
 			t.Fatal(err)
 		}
-		if out := c.ok("adopt"); out != fmt.Sprintf("adopted: %s at %s, the revision its schema matches (20 steps recorded as applied)\n", d, cliHead) {
+		if out := c.ok("adopt"); out != fmt.Sprintf("adopted: %s at %s, the revision its schema matches (20 steps recorded as applied)\n", d, fixtures.RevHead) {
 			t.Errorf("adopt printed %q", out)
 		}
-		if out := c.ok("up"); out != "already at head "+cliHead+"\n" {
+		if out := c.ok("up"); out != "already at head "+fixtures.RevHead+"\n" {
 			t.Errorf("up after adopt printed %q", out)
 		}
 		if out := c.ok("status"); strings.Contains(out, "unrecorded") {

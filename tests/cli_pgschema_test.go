@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
-	"gorm.io/gorm"
 )
 
 // TestCLIPostgresSchema runs the whole life of a database on PostgreSQL
@@ -29,7 +29,7 @@ func TestCLIPostgresSchema(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer closePGSchemaTestDB(admin)
+			defer fixtures.CloseGorm(admin)
 			for _, s := range []string{
 				`CREATE SCHEMA app`,
 				`CREATE TABLE public.chat (id integer PRIMARY KEY, note text)`,
@@ -85,10 +85,10 @@ func TestCLIPostgresSchema(t *testing.T) {
 				t.Fatalf("after up, app holds %v, want the 23 tables and schema_migrations", got)
 			}
 			requireDecoys("after up")
-			if st := cliParseStatus(t, ok("status", "--json")); st.Current != cliHead || st.Pending != 0 || st.Alembic != nil {
+			if st := cliParseStatus(t, ok("status", "--json")); st.Current != fixtures.RevHead || st.Pending != 0 || st.Alembic != nil {
 				t.Errorf("status --json after up: current %q, %d pending, alembic %v", st.Current, st.Pending, st.Alembic)
 			}
-			if got := ok("current"); got != cliHead+"\n" {
+			if got := ok("current"); got != fixtures.RevHead+"\n" {
 				t.Errorf("current printed %q", got)
 			}
 			if out := ok("verify"); !strings.Contains(out, "live database vs models: no differences") {
@@ -115,8 +115,8 @@ func TestCLIPostgresSchema(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer closePGSchemaTestDB(g)
-			alembicize(t, g, rev)
+			defer fixtures.CloseGorm(g)
+			fixtures.Alembicize(t, g, rev)
 			if out := ok("status"); !strings.Contains(out, "alembic_version  "+rev+", not recorded by this tool") {
 				t.Errorf("status on the Alembic database:\n%s", out)
 			}
@@ -124,7 +124,7 @@ func TestCLIPostgresSchema(t *testing.T) {
 				t.Errorf("adopt printed %q", out)
 			}
 			ok("up")
-			requireAlembic(t, g, "after up", cliHead)
+			fixtures.RequireAlembic(t, g, "after up", fixtures.RevHead)
 			if out := ok("verify"); !strings.Contains(out, "live database vs models: no differences") {
 				t.Errorf("verify after adopt and up:\n%s", out)
 			}
@@ -133,14 +133,8 @@ func TestCLIPostgresSchema(t *testing.T) {
 			if got := appTables(); !slices.Equal(got, []string{"alembic_version", "schema_migrations"}) {
 				t.Fatalf("after the adopted database went down to base, app holds %v", got)
 			}
-			requireAlembic(t, g, "at base")
+			fixtures.RequireAlembic(t, g, "at base")
 			requireDecoys("at the end")
 		})
-	}
-}
-
-func closePGSchemaTestDB(g *gorm.DB) {
-	if sqlDB, err := g.DB(); err == nil {
-		sqlDB.Close()
 	}
 }

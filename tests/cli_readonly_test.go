@@ -15,6 +15,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
 
@@ -203,7 +204,7 @@ func TestCLIReadOnlySQLite(t *testing.T) {
 		}
 		u.requireCannotWrite(path)
 		before := folderState(t, dir)
-		requireReads(t, path, cliHead)
+		requireReads(t, path, fixtures.RevHead)
 		requireUnchanged(t, dir, before)
 		requireUpRefused(t, path, "the file is not writable by this user")
 		requireUnchanged(t, dir, before)
@@ -219,7 +220,7 @@ func TestCLIReadOnlySQLite(t *testing.T) {
 		}
 		u.requireCannotWrite(dir)
 		before := folderState(t, dir)
-		requireReads(t, path, cliHead)
+		requireReads(t, path, fixtures.RevHead)
 		requireUnchanged(t, dir, before)
 		requireUpRefused(t, path, "its folder "+dir+" is not writable by this user")
 		requireUnchanged(t, dir, before)
@@ -235,7 +236,7 @@ func TestCLIReadOnlySQLite(t *testing.T) {
 		}
 		defer owner.Close()
 		owner.SetMaxOpenConns(1)
-		for _, s := range []string{"PRAGMA wal_autocheckpoint = 0", "DELETE FROM schema_migrations WHERE id = '" + cliHead + "'"} {
+		for _, s := range []string{"PRAGMA wal_autocheckpoint = 0", "DELETE FROM schema_migrations WHERE id = '" + fixtures.RevHead + "'"} {
 			if _, err := owner.Exec(s); err != nil {
 				t.Fatal(err)
 			}
@@ -268,7 +269,7 @@ func TestCLIReadOnlySQLite(t *testing.T) {
 		}
 		defer owner.Close()
 		owner.SetMaxOpenConns(1)
-		for _, s := range []string{"PRAGMA wal_autocheckpoint = 0", "DELETE FROM schema_migrations WHERE id = '" + cliHead + "'"} {
+		for _, s := range []string{"PRAGMA wal_autocheckpoint = 0", "DELETE FROM schema_migrations WHERE id = '" + fixtures.RevHead + "'"} {
 			if _, err := owner.Exec(s); err != nil {
 				t.Fatal(err)
 			}
@@ -311,7 +312,7 @@ func TestCLIReadOnlySQLite(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := folderState(t, dir)
-		requireReads(t, path, cliHead)
+		requireReads(t, path, fixtures.RevHead)
 		requireUnchanged(t, dir, before)
 		requireUpRefused(t, path, "the file is not writable by this user")
 		requireUnchanged(t, dir, before)

@@ -12,25 +12,9 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
-	"github.com/openwebui-go/schema/migrations"
 )
-
-const cliHead = "e223b100ad81"
-
-// chainIDs is the chain's revision IDs, oldest first.
-func chainIDs(t *testing.T) []string {
-	t.Helper()
-	chain, err := migrations.Chain()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := make([]string, len(chain))
-	for i, s := range chain {
-		ids[i] = s.ID
-	}
-	return ids
-}
 
 func cliParseStatus(t *testing.T, out string) db.Status {
 	t.Helper()
@@ -70,9 +54,9 @@ func cliReversed(s []string) []string {
 // TestCLILifecycle drives a fresh database through every command, as a
 // user would, on every dialect.
 func TestCLILifecycle(t *testing.T) {
-	ids := chainIDs(t)
-	if len(ids) != 20 || ids[19] != cliHead {
-		t.Fatalf("the chain has %d steps ending at %s; this test expects 20 ending at %s", len(ids), ids[len(ids)-1], cliHead)
+	ids := fixtures.ChainIDs(t)
+	if len(ids) != 20 || ids[19] != fixtures.RevHead {
+		t.Fatalf("the chain has %d steps ending at %s; this test expects 20 ending at %s", len(ids), ids[len(ids)-1], fixtures.RevHead)
 	}
 	testdb.Each(t, func(t *testing.T, dialect string) {
 		c := newCLI(t)
@@ -90,14 +74,14 @@ func TestCLILifecycle(t *testing.T) {
 			return strings.TrimSpace(out)
 		}
 
-		cliRequireSteps(t, run("up"), "applied", ids, "is at "+cliHead+" (head)")
-		if out := run("up"); strings.TrimSpace(out) != "already at head "+cliHead {
-			t.Errorf("second up printed %q, want %q", out, "already at head "+cliHead)
+		cliRequireSteps(t, run("up"), "applied", ids, "is at "+fixtures.RevHead+" (head)")
+		if out := run("up"); strings.TrimSpace(out) != "already at head "+fixtures.RevHead {
+			t.Errorf("second up printed %q, want %q", out, "already at head "+fixtures.RevHead)
 		}
 
 		// status, text and JSON
 		text := run("status")
-		for _, want := range []string{"current", cliHead + " (head)"} {
+		for _, want := range []string{"current", fixtures.RevHead + " (head)"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("status text lacks %q:\n%s", want, text)
 			}
@@ -108,8 +92,8 @@ func TestCLILifecycle(t *testing.T) {
 			}
 		}
 		st := cliParseStatus(t, run("status", "--json"))
-		if st.Current != cliHead || st.Head != cliHead || st.Pending != 0 || len(st.Steps) != 20 {
-			t.Fatalf("status --json: current %q head %q pending %d steps %d; want %s, %s, 0, 20", st.Current, st.Head, st.Pending, len(st.Steps), cliHead, cliHead)
+		if st.Current != fixtures.RevHead || st.Head != fixtures.RevHead || st.Pending != 0 || len(st.Steps) != 20 {
+			t.Fatalf("status --json: current %q head %q pending %d steps %d; want %s, %s, 0, 20", st.Current, st.Head, st.Pending, len(st.Steps), fixtures.RevHead, fixtures.RevHead)
 		}
 		for i, s := range st.Steps {
 			if s.ID != ids[i] || !s.Applied || s.AppliedAt == nil {
@@ -117,8 +101,8 @@ func TestCLILifecycle(t *testing.T) {
 			}
 		}
 
-		if got := current(); got != cliHead {
-			t.Fatalf("current = %q, want %q", got, cliHead)
+		if got := current(); got != fixtures.RevHead {
+			t.Fatalf("current = %q, want %q", got, fixtures.RevHead)
 		}
 		if out := run("verify"); !strings.Contains(out, "live database vs models: no differences") {
 			t.Errorf("verify at head:\n%s", out)
@@ -148,11 +132,11 @@ func TestCLILifecycle(t *testing.T) {
 		}
 
 		// stamp moves the records only.
-		if out := run("stamp", "head"); !strings.Contains(out, "is at "+cliHead+" (head)") {
+		if out := run("stamp", "head"); !strings.Contains(out, "is at "+fixtures.RevHead+" (head)") {
 			t.Errorf("stamp head printed %q", out)
 		}
 		st = cliParseStatus(t, run("status", "--json"))
-		if st.Current != cliHead || st.Pending != 0 {
+		if st.Current != fixtures.RevHead || st.Pending != 0 {
 			t.Fatalf("after stamp head: current %q pending %d", st.Current, st.Pending)
 		}
 		for _, s := range st.Steps {
@@ -176,7 +160,7 @@ func TestCLILifecycle(t *testing.T) {
 		if err := json.Unmarshal([]byte(run("history", "--json")), &hist); err != nil {
 			t.Fatal(err)
 		}
-		if len(hist) != 20 || hist[0].Revises != "" || hist[0].ID != ids[0] || hist[19].ID != cliHead || hist[19].Revises != ids[18] {
+		if len(hist) != 20 || hist[0].Revises != "" || hist[0].ID != ids[0] || hist[19].ID != fixtures.RevHead || hist[19].Revises != ids[18] {
 			t.Errorf("history --json: %+v", hist)
 		}
 	})
@@ -186,11 +170,11 @@ func TestCLILifecycle(t *testing.T) {
 // uses sqlite:///data/webui.db under the working directory, creating it.
 func TestCLIEmbeddedDefault(t *testing.T) {
 	c := newCLI(t)
-	cliRequireSteps(t, c.ok("up"), "applied", chainIDs(t), "database "+db.DefaultURL+" is at "+cliHead+" (head)")
+	cliRequireSteps(t, c.ok("up"), "applied", fixtures.ChainIDs(t), "database "+db.DefaultURL+" is at "+fixtures.RevHead+" (head)")
 	if _, err := os.Stat(filepath.Join(c.dir, "data", "webui.db")); err != nil {
 		t.Fatalf("the default database was not created: %v", err)
 	}
-	if st := cliParseStatus(t, c.ok("status", "--json")); st.Database != db.DefaultURL || st.Current != cliHead {
+	if st := cliParseStatus(t, c.ok("status", "--json")); st.Database != db.DefaultURL || st.Current != fixtures.RevHead {
 		t.Errorf("status --json: database %q current %q", st.Database, st.Current)
 	}
 }
@@ -473,7 +457,7 @@ func TestCLIClosedStdout(t *testing.T) {
 	if err != nil {
 		t.Fatalf("up with a closed stdout: %v", err)
 	}
-	if got := strings.TrimSpace(c.ok("current")); got != cliHead {
-		t.Fatalf("after up with a closed stdout, current = %q, want %q", got, cliHead)
+	if got := strings.TrimSpace(c.ok("current")); got != fixtures.RevHead {
+		t.Fatalf("after up with a closed stdout, current = %q, want %q", got, fixtures.RevHead)
 	}
 }

@@ -1,4 +1,4 @@
-package tests
+package db_test
 
 import (
 	"context"
@@ -8,25 +8,11 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"github.com/openwebui-go/schema/migrations"
 )
-
-const (
-	revChanged   = "3781e22d8b01" // step 3, the step the tests tamper with
-	revChanged2  = "c69f45358db4" // step 4
-	zeroChecksum = "0000000000000000000000000000000000000000000000000000000000000000"
-)
-
-func codeChecksum(t *testing.T, id string) string {
-	t.Helper()
-	sum, err := migrations.Checksum(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sum
-}
 
 // recordedChecksums reads schema_migrations: each recorded ID with its
 // checksum ("<nil>" for NULL).
@@ -52,7 +38,7 @@ func requireCodeChecksums(t *testing.T, d *migtest.DB, n int) {
 		t.Fatalf("%d steps recorded, want %d: %v", len(got), n, got)
 	}
 	for _, s := range chain[:n] {
-		if want := codeChecksum(t, s.ID); got[s.ID] != want {
+		if want := fixtures.CodeChecksum(t, s.ID); got[s.ID] != want {
 			t.Errorf("step %s: recorded checksum %s, want the code's %s", s.ID, got[s.ID], want)
 		}
 	}
@@ -63,22 +49,15 @@ func tamper(d *migtest.DB, id, sum string) {
 	d.Exec("UPDATE "+db.MigrationsTable+" SET checksum = ? WHERE id = ?", sum, id)
 }
 
-func changedMessage(t *testing.T, id, name, recorded string) string {
-	t.Helper()
-	return fmt.Sprintf("step %s (%s) was changed after it was applied to this database (recorded checksum %s, the code's is %s): "+
-		"restore the step as it was, or if the change is deliberate and the database needs nothing more, "+
-		"run again with --accept-changed to record the new checksums", id, name, recorded[:12], codeChecksum(t, id)[:12])
-}
-
 // TestChecksumsRecorded: a fresh up records every step with its code's
 // checksum, and stamp records the steps it marks applied the same way.
 func TestChecksumsRecorded(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect string) {
-		d := migtest.At(t, dialect, head(t))
+		d := migtest.At(t, dialect, fixtures.Head(t))
 		requireCodeChecksums(t, d, 20)
 
 		s := migtest.New(t, dialect)
-		if err := s.Runner.Stamp(context.Background(), revFolderDatetime); err != nil {
+		if err := s.Runner.Stamp(context.Background(), fixtures.RevFolderDatetime); err != nil {
 			t.Fatal(err)
 		}
 		requireCodeChecksums(t, s, 5)
@@ -91,10 +70,10 @@ func TestChecksumsRecorded(t *testing.T) {
 func TestChangedStepRefused(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
-		d := migtest.At(t, dialect, revFolderDatetime)
-		tamper(d, revChanged, zeroChecksum)
+		d := migtest.At(t, dialect, fixtures.RevFolderDatetime)
+		tamper(d, fixtures.RevChanged, fixtures.ZeroChecksum)
 		before, records := d.Snapshot(), recordedChecksums(d)
-		want := changedMessage(t, revChanged, "update_message_table", zeroChecksum)
+		want := fixtures.ChangedMessage(t, fixtures.RevChanged, "update_message_table", fixtures.ZeroChecksum)
 		for name, run := range map[string]func() error{
 			"up":   func() error { _, err := d.Runner.Up(ctx, "", db.Options{}); return err },
 			"down": func() error { _, err := d.Runner.Down(ctx, db.DownRequest{}, db.Options{}); return err },
@@ -104,12 +83,12 @@ func TestChangedStepRefused(t *testing.T) {
 				t.Fatalf("%s: err =\n  %v\nwant\n  %s", name, err, want)
 			}
 			var changed *db.ChangedStepsError
-			if !errors.Is(err, db.ErrStepsChanged) || !errors.As(err, &changed) || len(changed.Steps) != 1 || changed.Steps[0].Recorded != zeroChecksum {
+			if !errors.Is(err, db.ErrStepsChanged) || !errors.As(err, &changed) || len(changed.Steps) != 1 || changed.Steps[0].Recorded != fixtures.ZeroChecksum {
 				t.Errorf("%s: err %#v is not a ChangedStepsError naming the step", name, err)
 			}
 		}
-		if got := d.Current(); got != revFolderDatetime {
-			t.Errorf("current after refused runs = %s, want %s", got, revFolderDatetime)
+		if got := d.Current(); got != fixtures.RevFolderDatetime {
+			t.Errorf("current after refused runs = %s, want %s", got, fixtures.RevFolderDatetime)
 		}
 		migtest.RequireSameSchema(t, before, d.Snapshot(), "before", "after refused runs")
 		if got := recordedChecksums(d); fmt.Sprint(got) != fmt.Sprint(records) {
@@ -117,14 +96,14 @@ func TestChangedStepRefused(t *testing.T) {
 		}
 
 		// Two changed steps: one message naming both, in chain order.
-		tamper(d, revChanged2, zeroChecksum[:60]+"abcd")
+		tamper(d, fixtures.RevChanged2, fixtures.ZeroChecksum[:60]+"abcd")
 		_, err := d.Runner.Up(ctx, "", db.Options{})
 		want2 := fmt.Sprintf("2 steps were changed after they were applied to this database: "+
 			"step %s (update_message_table; recorded checksum 000000000000, the code's is %s), "+
 			"step %s (add_folder_table; recorded checksum 000000000000, the code's is %s): "+
 			"restore the steps as they were, or if the changes are deliberate and the database needs nothing more, "+
 			"run again with --accept-changed to record the new checksums",
-			revChanged, codeChecksum(t, revChanged)[:12], revChanged2, codeChecksum(t, revChanged2)[:12])
+			fixtures.RevChanged, fixtures.CodeChecksum(t, fixtures.RevChanged)[:12], fixtures.RevChanged2, fixtures.CodeChecksum(t, fixtures.RevChanged2)[:12])
 		if err == nil || err.Error() != want2 {
 			t.Fatalf("two changed steps: err =\n  %v\nwant\n  %s", err, want2)
 		}
@@ -133,10 +112,10 @@ func TestChangedStepRefused(t *testing.T) {
 		if err != nil {
 			t.Fatalf("up with AcceptChanged: %v", err)
 		}
-		if len(res.Accepted) != 2 || res.Accepted[0].ID != revChanged || res.Accepted[1].ID != revChanged2 {
-			t.Errorf("accepted = %+v, want steps %s and %s", res.Accepted, revChanged, revChanged2)
+		if len(res.Accepted) != 2 || res.Accepted[0].ID != fixtures.RevChanged || res.Accepted[1].ID != fixtures.RevChanged2 {
+			t.Errorf("accepted = %+v, want steps %s and %s", res.Accepted, fixtures.RevChanged, fixtures.RevChanged2)
 		}
-		if res.To != head(t) || d.Current() != head(t) {
+		if res.To != fixtures.Head(t) || d.Current() != fixtures.Head(t) {
 			t.Errorf("up with AcceptChanged ended at %s, want head", res.To)
 		}
 		requireCodeChecksums(t, d, 20)
@@ -145,7 +124,7 @@ func TestChangedStepRefused(t *testing.T) {
 		}
 
 		// Down takes the override too.
-		tamper(d, revChanged, zeroChecksum)
+		tamper(d, fixtures.RevChanged, fixtures.ZeroChecksum)
 		if _, err := d.Runner.Down(ctx, db.DownRequest{}, db.Options{AcceptChanged: true}); err != nil {
 			t.Fatalf("down with AcceptChanged: %v", err)
 		}
@@ -157,18 +136,18 @@ func TestChangedStepRefused(t *testing.T) {
 // code's checksum on the next run and are not reported as changed.
 func TestNullChecksumsFilled(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect string) {
-		d := migtest.At(t, dialect, revFolderDatetime)
+		d := migtest.At(t, dialect, fixtures.RevFolderDatetime)
 		d.Exec("UPDATE " + db.MigrationsTable + " SET checksum = NULL")
 		st, err := d.Runner.Status(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range st.Steps[:5] {
-			if s.Checksum != "" || s.Changed || s.CodeChecksum != codeChecksum(t, s.ID) {
+			if s.Checksum != "" || s.Changed || s.CodeChecksum != fixtures.CodeChecksum(t, s.ID) {
 				t.Errorf("status of unrecorded step %s: checksum %q changed %v code %q", s.ID, s.Checksum, s.Changed, s.CodeChecksum)
 			}
 		}
-		d.UpTo(revFolderDatetime) // nothing to apply: only the fill
+		d.UpTo(fixtures.RevFolderDatetime) // nothing to apply: only the fill
 		requireCodeChecksums(t, d, 5)
 	})
 }
@@ -186,7 +165,7 @@ var oldRecordTables = map[string]string{
 // next up adds the column and records every step.
 func TestOldRecordTableUpgraded(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect string) {
-		d := migtest.At(t, dialect, revFolderDatetime)
+		d := migtest.At(t, dialect, fixtures.RevFolderDatetime)
 		var ids []any
 		for id := range recordedChecksums(d) {
 			ids = append(ids, id)
@@ -199,22 +178,22 @@ func TestOldRecordTableUpgraded(t *testing.T) {
 		if err != nil {
 			t.Fatalf("status of the old table: %v", err)
 		}
-		if st.Current != revFolderDatetime || st.Steps[0].Checksum != "" || st.Steps[0].Changed {
+		if st.Current != fixtures.RevFolderDatetime || st.Steps[0].Checksum != "" || st.Steps[0].Changed {
 			t.Errorf("status of the old table: current %s, step 1 %+v", st.Current, st.Steps[0])
 		}
 		if d.G.Migrator().HasColumn(db.MigrationsTable, "checksum") {
 			t.Fatal("status added the checksum column; it must not write")
 		}
 
-		d.UpTo(head(t))
+		d.UpTo(fixtures.Head(t))
 		requireCodeChecksums(t, d, 20)
-		d.UpTo(head(t)) // the upgrade is idempotent
+		d.UpTo(fixtures.Head(t)) // the upgrade is idempotent
 		requireCodeChecksums(t, d, 20)
 
 		// stamp upgrades the table too, and records what it marks.
 		s := migtest.New(t, dialect)
 		s.Exec(oldRecordTables[dialect])
-		if err := s.Runner.Stamp(context.Background(), revFolderDatetime); err != nil {
+		if err := s.Runner.Stamp(context.Background(), fixtures.RevFolderDatetime); err != nil {
 			t.Fatalf("stamp on the old table: %v", err)
 		}
 		requireCodeChecksums(t, s, 5)
@@ -225,17 +204,17 @@ func TestOldRecordTableUpgraded(t *testing.T) {
 // checksum of each step and flags the changed one.
 func TestStatusShowsChangedSteps(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect string) {
-		d := migtest.At(t, dialect, revFolderDatetime)
-		tamper(d, revChanged, zeroChecksum)
+		d := migtest.At(t, dialect, fixtures.RevFolderDatetime)
+		tamper(d, fixtures.RevChanged, fixtures.ZeroChecksum)
 		st, err := d.Runner.Status(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, s := range st.Steps {
-			want := db.StepStatus{ID: s.ID, CodeChecksum: codeChecksum(t, s.ID)}
+			want := db.StepStatus{ID: s.ID, CodeChecksum: fixtures.CodeChecksum(t, s.ID)}
 			switch {
-			case s.ID == revChanged:
-				want.Checksum, want.Changed = zeroChecksum, true
+			case s.ID == fixtures.RevChanged:
+				want.Checksum, want.Changed = fixtures.ZeroChecksum, true
 			case i < 5:
 				want.Checksum = want.CodeChecksum
 			}
@@ -243,95 +222,6 @@ func TestStatusShowsChangedSteps(t *testing.T) {
 				t.Errorf("step %s: checksum %q code %q changed %v; want %q %q %v",
 					s.ID, s.Checksum, s.CodeChecksum, s.Changed, want.Checksum, want.CodeChecksum, want.Changed)
 			}
-		}
-	})
-}
-
-// TestCLIChangedStep drives the refusal and the override through the
-// binary: exit 1 with the message, status marking the step, and
-// --accept-changed on up and down.
-func TestCLIChangedStep(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, dialect string) {
-		c := newCLI(t)
-		u := testdb.URL(t, dialect)
-		run := func(args ...string) string {
-			t.Helper()
-			return c.ok(append([]string{"--database-url", u}, args...)...)
-		}
-		run("up", "--to", revFolderDatetime)
-		d, err := db.Open(context.Background(), u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
-		if err := d.DB.Exec("UPDATE "+db.MigrationsTable+" SET checksum = ? WHERE id = ?", zeroChecksum, revChanged).Error; err != nil {
-			t.Fatal(err)
-		}
-
-		want := changedMessage(t, revChanged, "update_message_table", zeroChecksum)
-		for _, args := range [][]string{{"up"}, {"down"}, {"down", "--all"}} {
-			r := c.run(append([]string{"--database-url", u}, args...)...)
-			r.requireExit(t, 1, want)
-			if r.stderr != "schema: "+want+"\n" {
-				t.Errorf("schema %v: stderr %q, want exactly the message", args, r.stderr)
-			}
-			if r.stdout != "" {
-				t.Errorf("schema %v printed %q on stdout; nothing ran", args, r.stdout)
-			}
-		}
-
-		text := run("status")
-		wantRow := fmt.Sprintf("%s  applied  ", revChanged)
-		wantCell := fmt.Sprintf("000000000000 CHANGED (code: %s)", codeChecksum(t, revChanged)[:12])
-		wantLine := "1 applied step was CHANGED after it was applied: restore it as it was, or if the change is deliberate and the database needs nothing more, run `schema up --accept-changed` to record its new checksum"
-		var row string
-		for _, l := range cliLines(text) {
-			if strings.HasPrefix(l, wantRow) {
-				row = l
-			}
-		}
-		if !strings.Contains(row, wantCell) || !strings.Contains(text, wantLine) {
-			t.Errorf("status text should mark %s with %q and say %q:\n%s", revChanged, wantCell, wantLine, text)
-		}
-		if other := fmt.Sprintf("%s  applied  ", revChanged2); !strings.Contains(text, codeChecksum(t, revChanged2)[:12]) || strings.Count(text, "CHANGED") != 2 {
-			t.Errorf("status text should show %s with its checksum and mark only %s:\n%s", other, revChanged, text)
-		}
-		st := cliParseStatus(t, run("status", "--json"))
-		for _, s := range st.Steps {
-			if s.Changed != (s.ID == revChanged) {
-				t.Errorf("status --json: step %s changed = %v", s.ID, s.Changed)
-			}
-		}
-		if !strings.Contains(run("status", "--json"), `"checksum": "`+zeroChecksum+`"`) {
-			t.Error(`status --json lacks the recorded "checksum"`)
-		}
-
-		r := c.run("--database-url", u, "verify")
-		r.requireExit(t, 1, "1 step applied to the live database changed since (see schema status)")
-		wantVerify := fmt.Sprintf("applied steps vs code: 1 step changed after they ran here (restore them, or accept with up --accept-changed)\n  %s update_message_table: recorded checksum 000000000000, the code's is %s\n",
-			revChanged, codeChecksum(t, revChanged)[:12])
-		if !strings.Contains(r.stdout, wantVerify) {
-			t.Errorf("verify printed:\n%s\nwant it to contain:\n%s", r.stdout, wantVerify)
-		}
-
-		out := run("up", "--accept-changed")
-		wantAccepted := fmt.Sprintf("accepted changed step %s update_message_table: recorded its new checksum %s (was 000000000000)",
-			revChanged, codeChecksum(t, revChanged)[:12])
-		if !strings.Contains(out, wantAccepted) || !strings.Contains(out, "is at "+cliHead+" (head)") {
-			t.Errorf("up --accept-changed printed:\n%s\nwant %q and the closing line", out, wantAccepted)
-		}
-		if text := run("status"); strings.Contains(text, "CHANGED") {
-			t.Errorf("status after --accept-changed still marks a step:\n%s", text)
-		}
-
-		if err := d.DB.Exec("UPDATE "+db.MigrationsTable+" SET checksum = ? WHERE id = ?", zeroChecksum, revChanged).Error; err != nil {
-			t.Fatal(err)
-		}
-		if out := run("down", "--accept-changed"); !strings.Contains(out, "accepted changed step "+revChanged) {
-			t.Errorf("down --accept-changed printed:\n%s", out)
-		}
-		if st := cliParseStatus(t, run("status", "--json")); st.Steps[2].Changed || st.Steps[2].Checksum != codeChecksum(t, revChanged) {
-			t.Errorf("after down --accept-changed step %s: %+v", revChanged, st.Steps[2])
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package tests
+package db_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"github.com/openwebui-go/schema/migrations"
@@ -73,7 +74,7 @@ func TestCrashAtAnyStatement(t *testing.T) {
 					migtest.RequireSameData(t, prevRows, d.Dump(), "before", where)
 					d.UpTo(s.ID)
 				}
-				if seed := seedAfter[s.ID]; seed != nil {
+				if seed := fixtures.SeedAfter[s.ID]; seed != nil {
 					seed(d)
 				}
 			})

@@ -1,4 +1,4 @@
-package tests
+package db_test
 
 import (
 	"context"
@@ -10,51 +10,11 @@ import (
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"gorm.io/gorm"
 )
-
-// alembicCreate is the table Alembic creates, as Alembic writes it.
-const alembicCreate = "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
-
-// alembicize makes g look like a database Open WebUI's Alembic migrations
-// left at revs (none for base): no schema_migrations, and alembic_version.
-func alembicize(t testing.TB, g *gorm.DB, revs ...string) {
-	t.Helper()
-	stmts := []string{"DROP TABLE IF EXISTS " + db.MigrationsTable, alembicCreate}
-	for _, s := range stmts {
-		if err := g.Exec(s).Error; err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	for _, rev := range revs {
-		if err := g.Exec("INSERT INTO alembic_version (version_num) VALUES (?)", rev).Error; err != nil {
-			t.Fatalf("insert alembic_version %s: %v", rev, err)
-		}
-	}
-}
-
-// alembicRows is what alembic_version holds, sorted.
-func alembicRows(t *testing.T, g *gorm.DB) []string {
-	t.Helper()
-	if !g.Migrator().HasTable("alembic_version") {
-		t.Fatal("alembic_version is gone")
-	}
-	var revs []string
-	if err := g.Raw("SELECT version_num FROM alembic_version").Scan(&revs).Error; err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(revs)
-	return revs
-}
-
-func requireAlembic(t *testing.T, g *gorm.DB, when string, want ...string) {
-	t.Helper()
-	if got := alembicRows(t, g); !slices.Equal(got, want) {
-		t.Fatalf("%s: alembic_version holds %q, want %q", when, got, want)
-	}
-}
 
 // recordedIDs is what schema_migrations holds, sorted (nil without it).
 func recordedIDs(t *testing.T, g *gorm.DB) []string {
@@ -79,7 +39,7 @@ func unadoptedMessage(d *db.Database, rev string) string {
 // column the chain's has not, adopted once it matches, and from then on
 // alembic_version follows every up, down and stamp.
 func TestAdoptEveryRevision(t *testing.T) {
-	ids := chainIDs(t)
+	ids := fixtures.ChainIDs(t)
 	if len(ids) < 20 {
 		t.Fatalf("the chain has %d steps, want at least Alembic's 20", len(ids))
 	}
@@ -99,7 +59,7 @@ func TestAdoptEveryRevision(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
 				m := migtest.At(t, dialectName, rev)
-				alembicize(t, m.G, rev)
+				fixtures.Alembicize(t, m.G, rev)
 				before := m.Snapshot()
 
 				// up and down refuse, touching nothing.
@@ -113,7 +73,7 @@ func TestAdoptEveryRevision(t *testing.T) {
 				if m.G.Migrator().HasTable(db.MigrationsTable) {
 					t.Fatalf("a refused run created %s", db.MigrationsTable)
 				}
-				requireAlembic(t, m.G, "after refused runs", rev)
+				fixtures.RequireAlembic(t, m.G, "after refused runs", rev)
 				migtest.RequireSameSchema(t, before, m.Snapshot(), "before", "after refused runs")
 				st, err := m.Runner.Status(ctx)
 				if err != nil {
@@ -157,21 +117,21 @@ func TestAdoptEveryRevision(t *testing.T) {
 
 				// From here on alembic_version follows every change.
 				m.UpTo("head")
-				requireAlembic(t, m.G, "after up", headID)
+				fixtures.RequireAlembic(t, m.G, "after up", headID)
 				m.Down()
-				requireAlembic(t, m.G, "after down", prev)
+				fixtures.RequireAlembic(t, m.G, "after down", prev)
 				if err := m.Runner.Stamp(ctx, "base"); err != nil {
 					t.Fatal(err)
 				}
-				requireAlembic(t, m.G, "after stamp base")
+				fixtures.RequireAlembic(t, m.G, "after stamp base")
 				if err := m.Runner.Stamp(ctx, prev); err != nil {
 					t.Fatal(err)
 				}
-				requireAlembic(t, m.G, "after stamp "+prev, prev)
+				fixtures.RequireAlembic(t, m.G, "after stamp "+prev, prev)
 				if _, err := m.Runner.Down(ctx, db.DownRequest{All: true}, db.Options{}); err != nil {
 					t.Fatal(err)
 				}
-				requireAlembic(t, m.G, "after down --all")
+				fixtures.RequireAlembic(t, m.G, "after down --all")
 				if got := m.Current(); got != "" {
 					t.Fatalf("after down --all current = %q", got)
 				}
@@ -216,9 +176,9 @@ func TestAdoptRefusesMismatch(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				ctx := context.Background()
 				m := migtest.At(t, dialectName, rev)
-				alembicize(t, m.G, rev)
+				fixtures.Alembicize(t, m.G, rev)
 				c.change(m)
-				want := alembicRows(t, m.G)
+				want := fixtures.AlembicRows(t, m.G)
 				before := m.Snapshot()
 
 				rep, err := m.Runner.Adopt(ctx)
@@ -244,7 +204,7 @@ func TestAdoptRefusesMismatch(t *testing.T) {
 				if m.G.Migrator().HasTable(db.MigrationsTable) {
 					t.Errorf("a refused adopt created %s", db.MigrationsTable)
 				}
-				requireAlembic(t, m.G, "after a refused adopt", want...)
+				fixtures.RequireAlembic(t, m.G, "after a refused adopt", want...)
 				migtest.RequireSameSchema(t, before, m.Snapshot(), "before", "after a refused adopt")
 			})
 		}
@@ -262,22 +222,22 @@ func TestAdoptRefusals(t *testing.T) {
 		is      error
 		upToo   bool // up refuses it as well
 	}{
-		{"managed, no alembic_version", func(m *migtest.DB) {}, "is already managed by this tool: schema_migrations records " + revFolderTable + ", and the schema matches it", nil, false},
+		{"managed, no alembic_version", func(m *migtest.DB) {}, "is already managed by this tool: schema_migrations records " + fixtures.RevFolderTable + ", and the schema matches it", nil, false},
 		{"unknown revision", func(m *migtest.DB) {
-			alembicize(m.T, m.G, "0123456789ab")
+			fixtures.Alembicize(m.T, m.G, "0123456789ab")
 		}, "alembic_version is at 0123456789ab, a revision this program does not know", db.ErrUnknownRevision, true},
 		{"branches", func(m *migtest.DB) {
-			alembicize(m.T, m.G, revFolderTable, revFolderDatetime)
+			fixtures.Alembicize(m.T, m.G, fixtures.RevFolderTable, fixtures.RevFolderDatetime)
 		}, "alembic_version has 2 rows", nil, true},
 		{"already managed", func(m *migtest.DB) {
-			m.Exec(alembicCreate)
-			m.Exec("INSERT INTO alembic_version (version_num) VALUES (?)", revFolderTable)
-		}, "is already managed by this tool: schema_migrations records " + revFolderTable + ", and alembic_version agrees", nil, false},
+			m.Exec(fixtures.AlembicCreate)
+			m.Exec("INSERT INTO alembic_version (version_num) VALUES (?)", fixtures.RevFolderTable)
+		}, "is already managed by this tool: schema_migrations records " + fixtures.RevFolderTable + ", and alembic_version agrees", nil, false},
 	}
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				m := migtest.At(t, dialectName, revFolderTable)
+				m := migtest.At(t, dialectName, fixtures.RevFolderTable)
 				c.prepare(m)
 				before, records := m.Snapshot(), recordedIDs(t, m.G)
 				_, err := m.Runner.Adopt(ctx)
@@ -308,13 +268,13 @@ func TestAdoptAtBase(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		ctx := context.Background()
 		m := migtest.New(t, dialectName)
-		alembicize(t, m.G)
+		fixtures.Alembicize(t, m.G)
 		rep, err := m.Runner.Adopt(ctx)
 		if err != nil || !rep.Adopted || rep.Revision != "" || len(rep.Recorded) != 0 {
 			t.Fatalf("adopt at base: %+v, %v; want adopted with nothing recorded", rep, err)
 		}
 		m.UpTo("head")
-		requireAlembic(t, m.G, "after up", head(t))
+		fixtures.RequireAlembic(t, m.G, "after up", fixtures.Head(t))
 	})
 }
 
@@ -322,16 +282,16 @@ func TestAdoptAtBase(t *testing.T) {
 // alembic_version past this tool's records, up refuses instead of running
 // steps again, and adopt checks the schema and records the new revision.
 func TestAlembicMovedByOpenWebUI(t *testing.T) {
-	const from, to = revFolderTable, "922e7a387820"
+	const from, to = fixtures.RevFolderTable, "922e7a387820"
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		ctx := context.Background()
 		m := migtest.At(t, dialectName, from)
-		m.Exec(alembicCreate)
+		m.Exec(fixtures.AlembicCreate)
 		m.Exec("INSERT INTO alembic_version (version_num) VALUES (?)", from)
 		m.UpTo(to)
-		requireAlembic(t, m.G, "after up", to)
+		fixtures.RequireAlembic(t, m.G, "after up", to)
 		// What Open WebUI leaves: its steps ran, only alembic_version says so.
-		ids := chainIDs(t)
+		ids := fixtures.ChainIDs(t)
 		later := ids[slices.Index(ids, from)+1 : slices.Index(ids, to)+1]
 		m.Exec("DELETE FROM "+db.MigrationsTable+" WHERE id IN ?", later)
 
@@ -351,7 +311,7 @@ func TestAlembicMovedByOpenWebUI(t *testing.T) {
 			t.Fatalf("after adopt current = %s, want %s", got, to)
 		}
 		m.UpTo("head")
-		requireAlembic(t, m.G, "after up", head(t))
+		fixtures.RequireAlembic(t, m.G, "after up", fixtures.Head(t))
 	})
 }
 
@@ -377,7 +337,7 @@ func TestAlembicFollowsEachStep(t *testing.T) {
 	const adopted, first, failing = "9f0c9cd09105", "10vr9xyets5m", "3ff60f68c4f4"
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		m := migtest.At(t, dialectName, adopted)
-		alembicize(t, m.G, adopted)
+		fixtures.Alembicize(t, m.G, adopted)
 		if _, err := m.Runner.Adopt(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -390,9 +350,9 @@ func TestAlembicFollowsEachStep(t *testing.T) {
 		if got := m.Current(); got != first {
 			t.Fatalf("after the failed run the records say %s, want %s", got, first)
 		}
-		requireAlembic(t, m.G, "after the failed run", first)
+		fixtures.RequireAlembic(t, m.G, "after the failed run", first)
 		m.UpTo("head")
-		requireAlembic(t, m.G, "after the next run", head(t))
+		fixtures.RequireAlembic(t, m.G, "after the next run", fixtures.Head(t))
 	})
 }
 
@@ -402,17 +362,17 @@ func TestAlembicFollowsEachStep(t *testing.T) {
 func TestStampOnAlembicDatabase(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialectName string) {
 		ctx := context.Background()
-		m := migtest.At(t, dialectName, revFolderDatetime)
-		alembicize(t, m.G, revFolderTable, revFolderDatetime)
-		if err := m.Runner.Stamp(ctx, revFolderDatetime); err != nil {
+		m := migtest.At(t, dialectName, fixtures.RevFolderDatetime)
+		fixtures.Alembicize(t, m.G, fixtures.RevFolderTable, fixtures.RevFolderDatetime)
+		if err := m.Runner.Stamp(ctx, fixtures.RevFolderDatetime); err != nil {
 			t.Fatal(err)
 		}
-		requireAlembic(t, m.G, "after stamp", revFolderDatetime)
-		if got := m.Current(); got != revFolderDatetime {
-			t.Fatalf("after stamp current = %s, want %s", got, revFolderDatetime)
+		fixtures.RequireAlembic(t, m.G, "after stamp", fixtures.RevFolderDatetime)
+		if got := m.Current(); got != fixtures.RevFolderDatetime {
+			t.Fatalf("after stamp current = %s, want %s", got, fixtures.RevFolderDatetime)
 		}
 		m.UpTo("head")
-		requireAlembic(t, m.G, "after up", head(t))
+		fixtures.RequireAlembic(t, m.G, "after up", fixtures.Head(t))
 	})
 }
 
@@ -420,13 +380,13 @@ func TestStampOnAlembicDatabase(t *testing.T) {
 // adopted points to adopt, not to up (which refuses it).
 func TestVerifyUnadopted(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialectName string) {
-		m := migtest.At(t, dialectName, revFolderTable)
-		alembicize(t, m.G, revFolderTable)
+		m := migtest.At(t, dialectName, fixtures.RevFolderTable)
+		fixtures.Alembicize(t, m.G, fixtures.RevFolderTable)
 		rep, err := m.Runner.Verify(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "the live database was migrated by Open WebUI's Alembic migrations (alembic_version is at " + revFolderTable + ") and has not been adopted; run `schema adopt` first"
+		want := "the live database was migrated by Open WebUI's Alembic migrations (alembic_version is at " + fixtures.RevFolderTable + ") and has not been adopted; run `schema adopt` first"
 		if rep.OK() || rep.LiveChecked || rep.LiveNote != want {
 			t.Errorf("verify: ok=%v live checked=%v note=%q, want not ok with note %q", rep.OK(), rep.LiveChecked, rep.LiveNote, want)
 		}

@@ -1,4 +1,4 @@
-package tests
+package db_test
 
 import (
 	"context"
@@ -9,31 +9,18 @@ import (
 	"time"
 
 	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"github.com/openwebui-go/schema/migrations"
 	"gorm.io/gorm"
 )
 
-const (
-	revFolderTable    = "c69f45358db4" // step 4
-	revFolderDatetime = "4ace53fd72c8" // step 5
-)
-
-func head(t *testing.T) string {
-	t.Helper()
-	chain, err := migrations.Chain()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return chain[len(chain)-1].ID
-}
-
 // TestNewerDatabaseRefused: a database recording a revision this program
 // does not know was migrated by a newer version; nothing may run on it.
 func TestNewerDatabaseRefused(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect string) {
-		d := migtest.At(t, dialect, revFolderTable)
+		d := migtest.At(t, dialect, fixtures.RevFolderTable)
 		d.Exec("INSERT INTO "+db.MigrationsTable+" (id) VALUES (?)", "0123456789ab")
 		before := d.Snapshot()
 		ctx := context.Background()
@@ -61,7 +48,7 @@ func TestNewerDatabaseRefused(t *testing.T) {
 // the records.
 func TestOutOfOrderRecordsRefused(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect string) {
-		d := migtest.At(t, dialect, revFolderDatetime)
+		d := migtest.At(t, dialect, fixtures.RevFolderDatetime)
 		d.Exec("DELETE FROM "+db.MigrationsTable+" WHERE id = ?", "3781e22d8b01")
 		want := "out of order: step 3781e22d8b01 (update_message_table) comes before step c69f45358db4 (add_folder_table) in the chain, " +
 			"but this database has applied c69f45358db4 and not 3781e22d8b01, so 3781e22d8b01 was added below a step that had already run; " +
@@ -79,10 +66,10 @@ func TestOutOfOrderRecordsRefused(t *testing.T) {
 				t.Fatalf("%s: err =\n  %v\nwant\n  %s", name, err, want)
 			}
 		}
-		if err := d.Runner.Stamp(context.Background(), revFolderDatetime); err != nil {
+		if err := d.Runner.Stamp(context.Background(), fixtures.RevFolderDatetime); err != nil {
 			t.Fatalf("stamp: %v", err)
 		}
-		if got := d.Current(); got != revFolderDatetime {
+		if got := d.Current(); got != fixtures.RevFolderDatetime {
 			t.Fatalf("current after stamp = %q", got)
 		}
 	})
@@ -93,29 +80,29 @@ func TestOutOfOrderRecordsRefused(t *testing.T) {
 // they were, and once the row is fixed the same run succeeds.
 func TestFailedStepLeavesDatabaseAsItWas(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect string) {
-		d := migtest.At(t, dialect, revFolderTable)
+		d := migtest.At(t, dialect, fixtures.RevFolderTable)
 		d.Insert("folder",
 			map[string]any{"id": "f1", "user_id": "u1", "name": "ok", "created_at": 1700000000, "updated_at": 1700000000},
 			map[string]any{"id": "f2", "user_id": "u1", "name": "bad", "created_at": int64(99999999999999), "updated_at": 1700000000})
 		before := d.Snapshot()
 		rowsBefore := d.Rows("SELECT id, created_at, updated_at FROM " + d.Q("folder") + " ORDER BY id")
 
-		_, err := d.Runner.Up(context.Background(), revFolderDatetime, db.Options{})
+		_, err := d.Runner.Up(context.Background(), fixtures.RevFolderDatetime, db.Options{})
 		if err == nil {
 			t.Fatal("step 5 converted an epoch beyond the year 9999")
 		}
-		if !strings.Contains(err.Error(), revFolderDatetime) {
+		if !strings.Contains(err.Error(), fixtures.RevFolderDatetime) {
 			t.Errorf("error %q does not name the step", err)
 		}
 		migtest.RequireSameSchema(t, before, d.Snapshot(), "before the failed step", "after it")
 		if got := d.Rows("SELECT id, created_at, updated_at FROM " + d.Q("folder") + " ORDER BY id"); !equalRows(got, rowsBefore) {
 			t.Fatalf("rows changed: %v, want %v", got, rowsBefore)
 		}
-		if c := d.Current(); c != revFolderTable {
-			t.Fatalf("current = %s, want %s", c, revFolderTable)
+		if c := d.Current(); c != fixtures.RevFolderTable {
+			t.Fatalf("current = %s, want %s", c, fixtures.RevFolderTable)
 		}
 		d.Exec("UPDATE "+d.Q("folder")+" SET created_at = ? WHERE id = ?", 1700000001, "f2")
-		d.UpTo(revFolderDatetime)
+		d.UpTo(fixtures.RevFolderDatetime)
 	})
 }
 
@@ -187,16 +174,16 @@ func TestConcurrentRunsApplyEachStepOnce(t *testing.T) {
 // what to do instead.
 func TestNavigationErrors(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect string) {
-		d := migtest.At(t, dialect, revFolderDatetime)
+		d := migtest.At(t, dialect, fixtures.RevFolderDatetime)
 		ctx := context.Background()
 		cases := []struct {
 			name string
 			run  func() error
 			want string
 		}{
-			{"up to an applied revision", func() error { _, err := d.Runner.Up(ctx, revFolderTable, db.Options{}); return err }, "use down --to " + revFolderTable},
+			{"up to an applied revision", func() error { _, err := d.Runner.Up(ctx, fixtures.RevFolderTable, db.Options{}); return err }, "use down --to " + fixtures.RevFolderTable},
 			{"down to a pending revision", func() error {
-				_, err := d.Runner.Down(ctx, db.DownRequest{To: head(t)}, db.Options{})
+				_, err := d.Runner.Down(ctx, db.DownRequest{To: fixtures.Head(t)}, db.Options{})
 				return err
 			}, "use up --to"},
 			{"unknown revision", func() error { _, err := d.Runner.Up(ctx, "nope", db.Options{}); return err }, `unknown revision "nope"`},
@@ -212,12 +199,12 @@ func TestNavigationErrors(t *testing.T) {
 				t.Errorf("%s: err = %v, want it to say %q", c.name, err, c.want)
 			}
 		}
-		if got := d.Current(); got != revFolderDatetime {
+		if got := d.Current(); got != fixtures.RevFolderDatetime {
 			t.Fatalf("current moved to %s", got)
 		}
 		// Going to where the database already is does nothing.
-		res, err := d.Runner.Up(ctx, revFolderDatetime, db.Options{})
-		if err != nil || len(res.Steps) != 0 || res.To != revFolderDatetime {
+		res, err := d.Runner.Up(ctx, fixtures.RevFolderDatetime, db.Options{})
+		if err != nil || len(res.Steps) != 0 || res.To != fixtures.RevFolderDatetime {
 			t.Fatalf("up --to the current revision: %+v, %v", res, err)
 		}
 	})
@@ -240,7 +227,7 @@ func TestOpenAndMigrate(t *testing.T) {
 		}
 		defer r.Close()
 		res, err := r.Up(context.Background(), "", db.Options{})
-		if err != nil || len(res.Steps) != 0 || res.To != head(t) {
+		if err != nil || len(res.Steps) != 0 || res.To != fixtures.Head(t) {
 			t.Fatalf("second start: %+v, %v", res, err)
 		}
 		st, err := r.Status(context.Background())
@@ -300,14 +287,6 @@ func TestDownStepsBeyondApplied(t *testing.T) {
 			t.Fatalf("down --steps 2 with 2 applied: %+v, %v, current %q", res, err, d.Current())
 		}
 	})
-	// The command says the same, on one line, with exit code 1.
-	c := newCLI(t)
-	url := testdb.URL(t, "sqlite")
-	c.ok("up", "--to", second, "--database-url", url)
-	c.run("down", "--steps", "999", "--database-url", url).requireExit(t, 1, "only 2 step(s) are applied")
-	if got := strings.TrimSpace(c.ok("current", "--database-url", url)); got != second {
-		t.Fatalf("current = %q after the refused down", got)
-	}
 }
 
 // TestDownFindsRefusalsFirst: a rollback that would reach a step refusing
@@ -370,7 +349,7 @@ func TestDownFindsRefusalsFirst(t *testing.T) {
 				if len(res.Steps) != 0 {
 					t.Errorf("the refused down reports steps %+v", res.Steps)
 				}
-				if got := d.Current(); got != head(t) {
+				if got := d.Current(); got != fixtures.Head(t) {
 					t.Fatalf("current = %s after the refused down, want head", got)
 				}
 				migtest.RequireSameSchema(t, before, d.Snapshot(), "before", "after the refused down")
@@ -386,97 +365,6 @@ func pick(m map[string]string, keys []string) []string {
 		out[i] = m[k]
 	}
 	return out
-}
-
-// holdLock is a run's reporter that keeps the run, and so the migration
-// lock, at its first step until released.
-type holdLock struct {
-	holding, release chan struct{}
-	once             sync.Once
-}
-
-func newHoldLock() *holdLock {
-	return &holdLock{holding: make(chan struct{}), release: make(chan struct{})}
-}
-
-func (h *holdLock) StepStarted(db.StepResult) {
-	h.once.Do(func() {
-		close(h.holding)
-		<-h.release
-	})
-}
-func (h *holdLock) Notice(db.StepResult, string)         {}
-func (h *holdLock) Progress(db.StepResult, int64, int64) {}
-
-// TestLockTimeoutEveryDialect: while another run holds the migration lock,
-// a run waits for it as long as its lock timeout says, on every dialect
-// (SQLite used to fail with "database is locked" after 5 s whatever the
-// timeout), and then gives up with the same message everywhere: the
-// database, how long it waited, what to do.
-func TestLockTimeoutEveryDialect(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, dialect string) {
-		url := testdb.URL(t, dialect)
-		ctx := context.Background()
-		open := func() *db.Database {
-			r, err := db.Open(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { r.Close() })
-			return r
-		}
-		holder, hold := open(), newHoldLock()
-		held := make(chan error, 1)
-		go func() {
-			_, err := holder.Up(ctx, "", db.Options{Reporter: hold})
-			held <- err
-		}()
-		<-hold.holding
-		released := false
-		defer func() {
-			if !released {
-				close(hold.release)
-				<-held
-			}
-		}()
-
-		waiter := open()
-		want := "database " + waiter.String() + " is locked by another migration run (a schema command, or a backend migrating at start-up): gave up after waiting 1s for the lock; let that run finish and try again, or wait longer with --lock-timeout"
-		start := time.Now()
-		_, err := waiter.Up(ctx, "", db.Options{LockTimeout: time.Second})
-		took := time.Since(start)
-		if !errors.Is(err, db.ErrLockTimeout) || err.Error() != want {
-			t.Fatalf("up while locked: err =\n  %v\nwant\n  %s", err, want)
-		}
-		if took < time.Second || took > 4*time.Second {
-			t.Errorf("gave up after %s, want about 1s", took)
-		}
-		newCLI(t).run("up", "--lock-timeout", "1s", "--database-url", url).requireExit(t, 1, want)
-
-		if testing.Short() {
-			return
-		}
-		// A run with a long enough timeout waits for the holder, here
-		// longer than SQLite's default busy timeout of 5 s, and then runs.
-		waited := make(chan error, 1)
-		go func() {
-			_, err := waiter.Up(ctx, "", db.Options{LockTimeout: time.Minute})
-			waited <- err
-		}()
-		time.Sleep(6 * time.Second)
-		close(hold.release)
-		released = true
-		if err := <-held; err != nil {
-			t.Fatalf("holder: %v", err)
-		}
-		if err := <-waited; err != nil {
-			t.Fatalf("the run waiting with --lock-timeout 1m: %v", err)
-		}
-		st, err := waiter.Status(ctx)
-		if err != nil || st.Current != head(t) {
-			t.Fatalf("status after both runs: %s, %v", st.Current, err)
-		}
-	})
 }
 
 // cancelAt cancels the run's context when the given step starts, as a
@@ -503,7 +391,7 @@ func (c *cancelAt) Progress(db.StepResult, int64, int64) {}
 func TestInterruptedRunSaysWhereItStopped(t *testing.T) {
 	const stopAt = "d31026856c01" // step 6: data work over chat and folder
 	testdb.Each(t, func(t *testing.T, dialect string) {
-		d := migtest.At(t, dialect, revFolderTable)
+		d := migtest.At(t, dialect, fixtures.RevFolderTable)
 		d.Insert("folder", map[string]any{"id": "f1", "user_id": "u1", "name": "a", "items": `{"chat_ids": []}`, "created_at": 1700000000, "updated_at": 1700000000})
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -512,18 +400,18 @@ func TestInterruptedRunSaysWhereItStopped(t *testing.T) {
 		if !errors.As(err, &ie) || !errors.Is(err, db.ErrInterrupted) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("up: err = %v, want an *InterruptedError", err)
 		}
-		if len(res.Steps) != 1 || res.Steps[0].ID != revFolderDatetime || res.To != revFolderDatetime {
+		if len(res.Steps) != 1 || res.Steps[0].ID != fixtures.RevFolderDatetime || res.To != fixtures.RevFolderDatetime {
 			t.Fatalf("result %+v, want step 5 applied and the run at it", res)
 		}
-		want := "interrupted: step d31026856c01 (update_folder_table_data) rolled back; database " + d.Runner.String() + " is at " + revFolderDatetime
+		want := "interrupted: step d31026856c01 (update_folder_table_data) rolled back; database " + d.Runner.String() + " is at " + fixtures.RevFolderDatetime
 		if dialect == "mysql" {
-			want = "interrupted: step d31026856c01 (update_folder_table_data) stopped partway, and MySQL/MariaDB cannot roll a step back; the step is not recorded, and its partial work stays until the next `schema up` redoes it; database " + d.Runner.String() + " is at " + revFolderDatetime
+			want = "interrupted: step d31026856c01 (update_folder_table_data) stopped partway, and MySQL/MariaDB cannot roll a step back; the step is not recorded, and its partial work stays until the next `schema up` redoes it; database " + d.Runner.String() + " is at " + fixtures.RevFolderDatetime
 		}
 		if err.Error() != want {
 			t.Fatalf("up: err =\n  %v\nwant\n  %s", err, want)
 		}
-		if got := d.Current(); got != revFolderDatetime {
-			t.Fatalf("current = %s, want %s", got, revFolderDatetime)
+		if got := d.Current(); got != fixtures.RevFolderDatetime {
+			t.Fatalf("current = %s, want %s", got, fixtures.RevFolderDatetime)
 		}
 		d.UpTo(stopAt)
 
@@ -538,7 +426,7 @@ func TestInterruptedRunSaysWhereItStopped(t *testing.T) {
 			t.Fatalf("down: err =\n  %v\nwant\n  %s", err, want)
 		}
 		d.Down()
-		if got := d.Current(); got != revFolderDatetime {
+		if got := d.Current(); got != fixtures.RevFolderDatetime {
 			t.Fatalf("current after the next down = %s", got)
 		}
 	})
@@ -555,15 +443,15 @@ func TestSignalWhileWaitingForTheLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer holder.Close()
-		hold := newHoldLock()
+		hold := fixtures.NewHoldLock()
 		held := make(chan error, 1)
 		go func() {
 			_, err := holder.Up(ctx, "", db.Options{Reporter: hold})
 			held <- err
 		}()
-		<-hold.holding
+		<-hold.Holding
 		defer func() {
-			close(hold.release)
+			close(hold.Release)
 			if err := <-held; err != nil {
 				t.Errorf("holder: %v", err)
 			}

@@ -1,4 +1,4 @@
-package tests
+package db_test
 
 // Holes found by trying the package as a hostile user would, after issue
 // 8: each test failed before its fix (see docs/DESIGN.md, "Hostile
@@ -8,14 +8,13 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
@@ -40,7 +39,7 @@ func TestPostgresSearchPathReachesNoOtherSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closePGSchemaTestDB(admin)
+	defer fixtures.CloseGorm(admin)
 	base, err := target.URL()
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +87,7 @@ func TestPostgresSearchPathReachesNoOtherSchema(t *testing.T) {
 	if len(titles) != 1 || titles[0] != "kept" || indexes != 1 {
 		t.Fatalf("a down in schema app changed public: note rows %q, idx_chat_folder_id %d", titles, indexes)
 	}
-	if cur, err := public.Current(ctx); err != nil || cur != cliHead {
+	if cur, err := public.Current(ctx); err != nil || cur != fixtures.RevHead {
 		t.Fatalf("public's records after a down in app: %q, %v", cur, err)
 	}
 }
@@ -139,7 +138,7 @@ func TestConnectionSpeaksUTF8(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { closePGSchemaTestDB(admin) })
+		t.Cleanup(func() { fixtures.CloseGorm(admin) })
 		name, err := dialect.NewScratchName(testdb.Prefix)
 		if err != nil {
 			t.Fatal(err)
@@ -206,7 +205,7 @@ func TestLeastPrivilegeUserAtHead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { closePGSchemaTestDB(admin) })
+			t.Cleanup(func() { fixtures.CloseGorm(admin) })
 			owner, err := target.URL()
 			if err != nil {
 				t.Fatal(err)
@@ -216,7 +215,7 @@ func TestLeastPrivilegeUserAtHead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			closePGSchemaTestDB(g)
+			fixtures.CloseGorm(g)
 			role, err := dialect.NewScratchName("hs_role")
 			if err != nil {
 				t.Fatal(err)
@@ -260,7 +259,7 @@ func TestLeastPrivilegeUserAtHead(t *testing.T) {
 			if err != nil {
 				t.Fatalf("OpenAndMigrate at head as a user who may only read and write rows: %v", err)
 			}
-			closePGSchemaTestDB(g)
+			fixtures.CloseGorm(g)
 		})
 	}
 }
@@ -279,7 +278,7 @@ func TestAdoptLeavesOtherApplicationsTablesOut(t *testing.T) {
 		ctx := context.Background()
 		d := migtest.At(t, dl, "922e7a387820")
 		d.Exec("CREATE TABLE migratehistory (id integer PRIMARY KEY, name varchar(255) NOT NULL)")
-		alembicize(t, d.G, "922e7a387820")
+		fixtures.Alembicize(t, d.G, "922e7a387820")
 		r, err := d.Runner.Adopt(ctx)
 		if err != nil || !r.Adopted {
 			t.Fatalf("adopt an Alembic database with peewee's migratehistory: %v (differences %v)", err, r.Differences)
@@ -289,7 +288,7 @@ func TestAdoptLeavesOtherApplicationsTablesOut(t *testing.T) {
 		d.Exec("DROP TABLE alembic_version")
 		d.Exec("DROP TABLE " + db.MigrationsTable)
 		r, err = d.Runner.Adopt(ctx)
-		if err != nil || !r.Adopted || r.Revision != cliHead {
+		if err != nil || !r.Adopted || r.Revision != fixtures.RevHead {
 			t.Fatalf("adopt by schema with another application's table: %v (at %q, differences %v)", err, r.Revision, r.Differences)
 		}
 		if n := d.Count("migratehistory"); n != 0 {
@@ -326,11 +325,11 @@ func TestAlembicVersionDamaged(t *testing.T) {
 		if err := d.Runner.Stamp(ctx, "922e7a387820"); err != nil {
 			t.Fatalf("stamp, the repair: %v", err)
 		}
-		if got := alembicRows(t, d.G); len(got) != 1 || got[0] != "922e7a387820" {
+		if got := fixtures.AlembicRows(t, d.G); len(got) != 1 || got[0] != "922e7a387820" {
 			t.Fatalf("alembic_version after stamp: %q", got)
 		}
 		d.UpTo("")
-		if got := alembicRows(t, d.G); len(got) != 1 || got[0] != cliHead {
+		if got := fixtures.AlembicRows(t, d.G); len(got) != 1 || got[0] != fixtures.RevHead {
 			t.Fatalf("alembic_version after up: %q", got)
 		}
 
@@ -339,63 +338,6 @@ func TestAlembicVersionDamaged(t *testing.T) {
 		_, err = d.Runner.Status(ctx)
 		if err == nil || !strings.Contains(err.Error(), "alembic_version has no version_num column") {
 			t.Errorf("status with an alembic_version without version_num: %v", err)
-		}
-	})
-}
-
-// TestCLISQLiteSymlink: SQLite follows a symlinked database file and
-// keeps its journal (-wal, -shm) beside the file it points to, but the
-// read-only check judged the folder of the link. A link in a folder this
-// user may write, to a file in one it may not, was opened read-write:
-// status failed with "attempt to write a readonly database". A link in a
-// folder it may not write, to a file it may, was refused as read-only.
-func TestCLISQLiteSymlink(t *testing.T) {
-	u := newUnprivileged(t)
-	mk := func(name string, owner int) string {
-		dir := filepath.Join(u.base, name)
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chown(dir, owner, owner); err != nil {
-			t.Fatal(err)
-		}
-		return dir
-	}
-	nobody := 65534
-	if os.Geteuid() != 0 {
-		nobody = os.Geteuid()
-	}
-	t.Run("link_writable_target_folder_not", func(t *testing.T) {
-		real, links := mk("real1", 0), mk("links1", nobody)
-		path := filepath.Join(real, "webui.db")
-		newCLI(t).ok("--database-url", "sqlite:///"+path, "up")
-		if err := os.Chown(path, nobody, nobody); err != nil { // the file is the user's, its folder not
-			t.Fatal(err)
-		}
-		link := filepath.Join(links, "webui.db")
-		if err := os.Symlink(path, link); err != nil {
-			t.Fatal(err)
-		}
-		u.requireCannotWrite(real)
-		if r := u.schema(link, "status"); r.code != 0 || r.stderr != "" {
-			t.Errorf("status through a link to a file in a folder the user may not write: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-		}
-		u.schema(link, "up").requireExit(t, 1, "is read-only: its folder "+real+" is not writable by this user")
-	})
-	t.Run("link_folder_not_writable_target_is", func(t *testing.T) {
-		real, links := mk("real2", nobody), mk("links2", 0)
-		path := filepath.Join(real, "webui.db")
-		newCLI(t).ok("--database-url", "sqlite:///"+path, "up", "--to", "7e5b5dc7342b")
-		if err := os.Chown(path, nobody, nobody); err != nil {
-			t.Fatal(err)
-		}
-		link := filepath.Join(links, "webui.db")
-		if err := os.Symlink(path, link); err != nil {
-			t.Fatal(err)
-		}
-		u.requireCannotWrite(links)
-		if r := u.schema(link, "up"); r.code != 0 || r.stderr != "" {
-			t.Errorf("up through a link, in a folder the user may not write, to a file it may write: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package tests
+package db_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"gorm.io/gorm"
@@ -96,7 +97,7 @@ func keyedRow(t dialect.Table, v string) map[string]any {
 func TestCollationKeysByteForByte(t *testing.T) {
 	shapes := headShapesParentsFirst(t)
 	testdb.Each(t, func(t *testing.T, dl string) {
-		d := migtest.At(t, dl, head(t))
+		d := migtest.At(t, dl, fixtures.Head(t))
 		var values []string
 		for i, p := range collationPairs {
 			for _, v := range p {
@@ -315,7 +316,7 @@ func TestCollationVerifyDetects(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dl string) {
 		requireMySQL(t, dl)
 		ctx := context.Background()
-		d := migtest.At(t, dl, head(t))
+		d := migtest.At(t, dl, fixtures.Head(t))
 		d.Exec("ALTER TABLE note CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
 		r, err := d.Runner.Verify(ctx)
 		if err != nil {
@@ -408,10 +409,10 @@ func TestCollationConversionCrashOneTable(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dl string) {
 		requireMySQL(t, dl)
 		ctx := context.Background()
-		want := columnCollations(migtest.At(t, dl, head(t)))
+		want := columnCollations(migtest.At(t, dl, fixtures.Head(t)))
 		for k, crashed := 0, true; crashed; k++ {
 			t.Run(fmt.Sprintf("crash_at_write_%02d", k+1), func(t *testing.T) {
-				d := migtest.At(t, dl, head(t))
+				d := migtest.At(t, dl, fixtures.Head(t))
 				d.Exec("ALTER TABLE config CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
 				_, err := d.Runner.Up(dialect.WithCrashPlan(ctx, &dialect.CrashPlan{After: k}), "", db.Options{})
 				if crashed = err != nil; crashed {
@@ -482,7 +483,7 @@ func TestCollationAdoptOpenWebUIDatabase(t *testing.T) {
 		src := migtest.At(t, dl, "d31026856c01")
 		collationFixture(src)
 		old := oldCollationCopy(t, src)
-		alembicize(t, old.G, "d31026856c01")
+		fixtures.Alembicize(t, old.G, "d31026856c01")
 		if _, err := old.Runner.Adopt(ctx); err != nil {
 			t.Fatalf("adopt an Open WebUI database with the default collation: %v", err)
 		}
