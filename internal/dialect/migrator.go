@@ -75,6 +75,7 @@ type Migrator struct {
 	crash  *CrashPlan
 	writes *StepWrites
 	shapes *ShapeRecorder // nil unless `schema new` is reading the chain
+	step   StepRef        // the step run, for its progress journal
 }
 
 // wroteRows records that the step changed rows.
@@ -110,6 +111,7 @@ func NewMigrator(tx *gorm.DB) (*Migrator, error) {
 		m.crash, _ = ctx.Value(crashKey{}).(*CrashPlan)
 		m.writes, _ = ctx.Value(writesKey{}).(*StepWrites)
 		m.shapes, _ = ctx.Value(shapesKey{}).(*ShapeRecorder)
+		m.step, _ = ctx.Value(stepKey{}).(StepRef)
 	}
 	return m, nil
 }
@@ -348,7 +350,7 @@ func (m *Migrator) Atomic(fn func(*Migrator) error) error {
 		return fn(m)
 	}
 	return m.DB.Transaction(func(tx *gorm.DB) error {
-		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep, crash: m.crash, writes: m.writes, shapes: m.shapes})
+		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep, crash: m.crash, writes: m.writes, shapes: m.shapes, step: m.step})
 	})
 }
 

@@ -299,13 +299,16 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 	from, to := r.From, r.To
 	t, tmp, old := to.Name, to.Name+"__new", to.Name+"__old"
 	mg := m.DB.Migrator()
-	swapped := mg.HasTable(old)
+	// The swap's checkpoint also tells a finished rebuild that kept the
+	// shape and cleared its marker: it is not copied again.
+	swapped, err := m.Reached(rebuiltPoint(t))
+	if err != nil {
+		return err
+	}
 	if !swapped {
-		comment, err := d.tableComment(m, t)
-		if err != nil {
+		if swapped, err = d.swapped(m, t); err != nil {
 			return err
 		}
-		swapped = comment == rebuildMarker
 	}
 	if !swapped && !sameColumns(from, to) {
 		done, err := d.hasShape(m, to)
@@ -340,6 +343,10 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 		if err := m.exec(fmt.Sprintf("RENAME TABLE %s TO %s, %s TO %s", d.Quote(t), d.Quote(old), d.Quote(tmp), d.Quote(t))); err != nil {
 			return err
 		}
+		// Written before t__old goes, so the swap is never unseen.
+		if err := m.Checkpoint(rebuiltPoint(t)); err != nil {
+			return err
+		}
 	}
 	if err := m.exec("DROP TABLE IF EXISTS " + d.Quote(old)); err != nil {
 		return err
@@ -364,11 +371,30 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 		}
 	}
 	for _, ref := range r.Referrers {
+		// While the key was dropped, the application may have deleted rows
+		// of t (its run is not held up by the migration lock), and a crash
+		// may have left the key dropped for as long as it took to run the
+		// step again: the referencing rows get what the key's ON DELETE
+		// would have done to them.
+		if err := m.applyDeleteAction(ref.Table, ref.Key); err != nil {
+			return err
+		}
 		if err := d.addForeignKey(m, ref.Table, ref.Key); err != nil {
 			return err
 		}
 	}
 	return m.exec(fmt.Sprintf("ALTER TABLE %s COMMENT ''", d.Quote(t)))
+}
+
+// swapped reports whether an interrupted rebuild of t swapped its copy in
+// and has not cleared its marker: t__old is still there, or t carries the
+// marker.
+func (d mysqlDialect) swapped(m *Migrator, t string) (bool, error) {
+	if m.DB.Migrator().HasTable(t + "__old") {
+		return true, nil
+	}
+	comment, err := d.tableComment(m, t)
+	return comment == rebuildMarker, err
 }
 
 func (d mysqlDialect) tableComment(m *Migrator, table string) (string, error) {

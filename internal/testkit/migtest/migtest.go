@@ -413,6 +413,29 @@ func (d *DB) RunStep(fn func(*dialect.Migrator) error, after int) (int, error) {
 	return plan.Seen, err
 }
 
+// RunStepOf is RunStep for one direction of step s, as the runner runs it:
+// marked started in the progress journal (MySQL) and with the step named,
+// so that its checkpoints are kept. Like RunStep it records nothing.
+func (d *DB) RunStepOf(s migrations.Step, up bool, after int) (int, error) {
+	d.T.Helper()
+	ref := dialect.StepRef{ID: s.ID, Up: up}
+	ctx := dialect.WithStep(context.Background(), ref)
+	if err := dialect.JournalStarted(d.G.WithContext(ctx), ref); err != nil {
+		d.T.Fatal(err)
+	}
+	plan := &dialect.CrashPlan{After: after}
+	m, err := dialect.NewMigrator(d.G.WithContext(dialect.WithCrashPlan(ctx, plan)))
+	if err != nil {
+		d.T.Fatal(err)
+	}
+	fn := s.Down
+	if up {
+		fn = s.Up
+	}
+	err = fn(m)
+	return plan.Seen, err
+}
+
 // Step returns the chain's step rev.
 func Step(t testing.TB, rev string) migrations.Step {
 	t.Helper()
