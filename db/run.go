@@ -451,20 +451,19 @@ func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Re
 	}
 	rep := &stepReporter{result: &r, live: live}
 	writes := &dialect.StepWrites{}
-	ref := dialect.StepRef{ID: a.step.ID, Up: a.up}
-	tx := db.WithContext(dialect.WithStep(dialect.WithStepWrites(dialect.WithReporter(ctx, rep), writes), ref))
 	// MySQL: the step is marked started in its progress journal, so that
 	// its leftovers are known as such if it is interrupted.
-	if err := dialect.JournalStarted(tx, ref); err != nil {
+	ref, err := dialect.JournalStarted(db.WithContext(ctx), dialect.StepRef{ID: a.step.ID, Up: a.up})
+	if err != nil {
 		return r, fmt.Errorf("step %s (%s): %w", a.step.ID, a.step.Name, err)
 	}
+	tx := db.WithContext(dialect.WithStep(dialect.WithStepWrites(dialect.WithReporter(ctx, rep), writes), ref))
 	g := gormigrate.New(tx, &gormigrate.Options{
 		TableName:    MigrationsTable,
 		IDColumnName: "id",
 		IDColumnSize: 255,
 	}, []*gormigrate.Migration{a.step.Migration()})
 	start := time.Now()
-	var err error
 	if a.up {
 		err = g.MigrateTo(a.step.ID)
 	} else {

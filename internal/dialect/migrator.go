@@ -39,6 +39,10 @@ func (discard) Progress(int64, int64) {}
 type CrashPlan struct {
 	After int
 	Seen  int
+	// Before, if set, crashes instead at the first write statement that
+	// contains it (After is then ignored): a crash at a named point, such
+	// as a rebuild's RENAME TABLE.
+	Before string
 }
 
 // ErrInjectedCrash is the error of a crash injected by a CrashPlan.
@@ -86,11 +90,17 @@ func (m *Migrator) wroteRows() {
 }
 
 // write is called before every statement that changes the database.
-func (m *Migrator) write() error {
+func (m *Migrator) write(query string) error {
 	if m.crash == nil {
 		return nil
 	}
 	m.crash.Seen++
+	if m.crash.Before != "" {
+		if strings.Contains(query, m.crash.Before) {
+			return ErrInjectedCrash
+		}
+		return nil
+	}
 	if m.crash.After >= 0 && m.crash.Seen > m.crash.After {
 		return ErrInjectedCrash
 	}
@@ -134,7 +144,7 @@ func (m *Migrator) Exec(query string, args ...any) error {
 
 // exec runs a statement the dialect issues for a schema change.
 func (m *Migrator) exec(query string, args ...any) error {
-	if err := m.write(); err != nil {
+	if err := m.write(query); err != nil {
 		return err
 	}
 	if err := m.DB.Exec(query, args...).Error; err != nil {
@@ -146,7 +156,7 @@ func (m *Migrator) exec(query string, args ...any) error {
 // ExecCount runs one statement and returns the rows it affected.
 func (m *Migrator) ExecCount(query string, args ...any) (int64, error) {
 	m.wroteRows()
-	if err := m.write(); err != nil {
+	if err := m.write(query); err != nil {
 		return 0, err
 	}
 	res := m.DB.Exec(query, args...)
@@ -329,7 +339,7 @@ func flat(rows [][]any) []any {
 // slice argument into a list.
 func (m *Migrator) execNative(query string, args ...any) error {
 	m.wroteRows()
-	if err := m.write(); err != nil {
+	if err := m.write(query); err != nil {
 		return err
 	}
 	ctx := m.DB.Statement.Context

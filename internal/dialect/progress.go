@@ -40,6 +40,10 @@ const PointStarted = "started"
 type StepRef struct {
 	ID string
 	Up bool
+	// Resumed says the step's started mark was already in the journal
+	// when the runner marked it (JournalStarted): an earlier run of this
+	// direction was interrupted, and the journal covers all it did.
+	Resumed bool
 }
 
 // Direction is "up" or "down".
@@ -145,23 +149,41 @@ func ensureProgressTable(db *gorm.DB, d Dialect) error {
 
 // JournalStarted is what the runner does before a step runs: it drops the
 // step's rows of the other direction (stale: that direction finished) and
-// marks the step started. Nothing where steps are transactions.
-func JournalStarted(db *gorm.DB, r StepRef) error {
+// marks the step started. It returns r with Resumed set when the mark was
+// there already. Nothing where steps are transactions.
+func JournalStarted(db *gorm.DB, r StepRef) (StepRef, error) {
 	d, err := Of(db)
 	if err != nil || d.RunMode() != NoTransactions {
-		return err
+		return r, err
 	}
 	if err := ensureProgressTable(db, d); err != nil {
-		return err
+		return r, err
 	}
 	if err := db.Exec("DELETE FROM "+d.Quote(ProgressTable)+" WHERE id = ? AND direction = ?", r.ID, r.other()).Error; err != nil {
-		return fmt.Errorf("clear stale progress of step %s: %w", r.ID, err)
+		return r, fmt.Errorf("clear stale progress of step %s: %w", r.ID, err)
 	}
-	if err := db.Exec("INSERT INTO "+d.Quote(ProgressTable)+" (id, direction, point) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE point = point",
-		r.ID, r.Direction(), PointStarted).Error; err != nil {
-		return fmt.Errorf("mark step %s started in %s: %w", r.ID, ProgressTable, err)
+	var n int64
+	if err := db.Raw("SELECT count(*) FROM "+d.Quote(ProgressTable)+" WHERE id = ? AND direction = ? AND point = ?", r.ID, r.Direction(), PointStarted).Scan(&n).Error; err != nil {
+		return r, fmt.Errorf("read the progress of step %s: %w", r.ID, err)
 	}
-	return nil
+	r.Resumed = n > 0
+	if !r.Resumed {
+		if err := db.Exec("INSERT INTO "+d.Quote(ProgressTable)+" (id, direction, point) VALUES (?, ?, ?)",
+			r.ID, r.Direction(), PointStarted).Error; err != nil {
+			return r, fmt.Errorf("mark step %s started in %s: %w", r.ID, ProgressTable, err)
+		}
+	}
+	return r, nil
+}
+
+// LeftoversPredateJournal reports whether the running step may find
+// leftovers its journal does not account for: on MySQL, when no run of
+// this direction was marked started before this one, yet its tables are
+// there, they were left by a version of this tool that kept no journal.
+// Such a step cannot tell how far that run got and must keep what it may
+// not redo (the old behaviour), rather than start over.
+func (m *Migrator) LeftoversPredateJournal() bool {
+	return m.journaled() && !m.step.Resumed
 }
 
 // JournalClear drops the rows of step id in direction dir ("" for both):

@@ -376,6 +376,9 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 		// may have left the key dropped for as long as it took to run the
 		// step again: the referencing rows get what the key's ON DELETE
 		// would have done to them.
+		if mg.HasConstraint(ref.Table, ref.Key.Name) {
+			continue
+		}
 		if err := m.applyDeleteAction(ref.Table, ref.Key); err != nil {
 			return err
 		}

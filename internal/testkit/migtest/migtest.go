@@ -33,7 +33,13 @@ type DB struct {
 // New returns a fresh, empty database of the dialect.
 func New(t testing.TB, dialectName string) *DB {
 	t.Helper()
-	url := testdb.URL(t, dialectName)
+	return Open(t, dialectName, testdb.URL(t, dialectName))
+}
+
+// Open opens the database at url (of the dialect), for a test that also
+// hands the URL to the binary.
+func Open(t testing.TB, dialectName, url string) *DB {
+	t.Helper()
 	r, err := db.Open(context.Background(), url)
 	if err != nil {
 		t.Fatalf("open %s: %v", dialectName, err)
@@ -418,11 +424,11 @@ func (d *DB) RunStep(fn func(*dialect.Migrator) error, after int) (int, error) {
 // so that its checkpoints are kept. Like RunStep it records nothing.
 func (d *DB) RunStepOf(s migrations.Step, up bool, after int) (int, error) {
 	d.T.Helper()
-	ref := dialect.StepRef{ID: s.ID, Up: up}
-	ctx := dialect.WithStep(context.Background(), ref)
-	if err := dialect.JournalStarted(d.G.WithContext(ctx), ref); err != nil {
+	ref, err := dialect.JournalStarted(d.G, dialect.StepRef{ID: s.ID, Up: up})
+	if err != nil {
 		d.T.Fatal(err)
 	}
+	ctx := dialect.WithStep(context.Background(), ref)
 	plan := &dialect.CrashPlan{After: after}
 	m, err := dialect.NewMigrator(d.G.WithContext(dialect.WithCrashPlan(ctx, plan)))
 	if err != nil {
