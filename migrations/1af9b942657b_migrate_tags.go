@@ -234,8 +234,11 @@ func writeTagsMove(m *dialect.Migrator, _ []tagsChatRow, mv tagsMove) error {
 }
 
 func migrateTagsDown(m *dialect.Migrator) error {
-	// On MySQL a re-run after a crash may find chat_tag already dropped:
-	// then every name is back in its payload.
+	// On MySQL a re-run after a crash works from chat_tag as it is then:
+	// each page wrote its names back and deleted its links in one commit,
+	// so what is left is what the application (still at revision 7) left
+	// to do, tags it added or removed meanwhile included. It may find
+	// chat_tag already dropped: then every name is back in its payload.
 	if m.DB.Migrator().HasTable(chatTagAt7.Name) {
 		if err := restoreTags(m); err != nil {
 			return err

@@ -158,12 +158,18 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 	hasColumn := func(c string) bool { return mg.HasColumn(to.Name, c) }
 
 	for _, c := range p.conversions() {
+		// A conversion half done (its temporary column is there) is checked
+		// again while the old column is: the application, still at the
+		// previous revision, may have written values since that do not
+		// convert. Once the old column is gone, the values are converted.
+		done := false
 		if hasColumn(tmpColumn(c.To.Name)) {
-			continue // a conversion is half done; its values were checked then
-		}
-		done, err := d.hasType(m, to.Name, c.To.Name, c.To.Type)
-		if err != nil {
-			return err
+			done = !hasColumn(c.From.Name)
+		} else {
+			var err error
+			if done, err = d.hasType(m, to.Name, c.To.Name, c.To.Type); err != nil {
+				return err
+			}
 		}
 		if !done {
 			if err := checkConvertible(m, from, c); err != nil {

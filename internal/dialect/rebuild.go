@@ -25,6 +25,16 @@ type Rebuild struct {
 	// one row per row of the table.
 	Join      string
 	Referrers []Referrer
+	// Refill says the fills can be computed again from the rows as they
+	// are: the fill of a value already filled gives it back, and the Join's
+	// table is there again whenever the rebuild runs. Where DDL commits on
+	// its own (MySQL), a re-run that finds the table already swapped in by
+	// an interrupted run then applies the fills again in place, so that
+	// rows the application wrote or changed since the swap (it kept running
+	// at the previous revision) get them too. Without it, those rows keep
+	// what the application wrote (right where the fills come from a
+	// staging table made before the swap, which newer edits must win over).
+	Refill bool
 }
 
 // Referrer is another table's foreign key to a rebuilt table.
@@ -310,6 +320,7 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 			return err
 		}
 	}
+	resumed := swapped // found swapped in by an interrupted run
 	if !swapped && !sameColumns(from, to) {
 		done, err := d.hasShape(m, to)
 		if err != nil {
@@ -348,6 +359,11 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 			return err
 		}
 	}
+	if resumed && r.Refill && len(r.Fills) > 0 {
+		if err := d.refill(m, r); err != nil {
+			return err
+		}
+	}
 	if err := m.exec("DROP TABLE IF EXISTS " + d.Quote(old)); err != nil {
 		return err
 	}
@@ -366,6 +382,14 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 		}
 	}
 	for _, f := range to.ForeignKeys {
+		// Rows the application wrote between the swap and now were not
+		// held by the key (see the referrers below).
+		if mg.HasConstraint(t, f.Name) {
+			continue
+		}
+		if err := m.applyDeleteAction(t, f); err != nil {
+			return err
+		}
 		if err := d.addForeignKey(m, t, f); err != nil {
 			return err
 		}
@@ -387,6 +411,22 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 		}
 	}
 	return m.exec(fmt.Sprintf("ALTER TABLE %s COMMENT ''", d.Quote(t)))
+}
+
+// refill applies a rebuild's fills again in place, to every row of the
+// swapped-in table, in one statement (atomic on InnoDB, so a crash
+// repeats it whole).
+func (d mysqlDialect) refill(m *Migrator, r Rebuild) error {
+	t := d.Quote(r.To.Name)
+	sets := make([]string, len(r.Fills))
+	for i, f := range r.Fills {
+		sets[i] = t + "." + d.Quote(f.Column) + " = " + f.Expr
+	}
+	q := "UPDATE " + t
+	if r.Join != "" {
+		q += " " + r.Join
+	}
+	return m.Exec(q + " SET " + strings.Join(sets, ", "))
 }
 
 // swapped reports whether an interrupted rebuild of t swapped its copy in
