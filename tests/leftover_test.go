@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
@@ -39,12 +40,13 @@ func crashUp(t *testing.T, d *migtest.DB, id string, plan *dialect.CrashPlan) {
 }
 
 // crashPlanAt is a crash before the first statement containing before on
-// MySQL; elsewhere, where the step rolls back whole, after a few writes.
-func crashPlanAt(d *migtest.DB, before string) *dialect.CrashPlan {
+// MySQL; elsewhere, where the step rolls back whole, after its first
+// `after` writes.
+func crashPlanAt(d *migtest.DB, before string, after int) *dialect.CrashPlan {
 	if d.Dialector().RunMode() == dialect.NoTransactions {
 		return &dialect.CrashPlan{Before: before}
 	}
-	return &dialect.CrashPlan{After: 3}
+	return &dialect.CrashPlan{After: after}
 }
 
 // seedTagChats gives a database at revision 6 chats with tags in their
@@ -91,7 +93,7 @@ func TestLeftoversStartedOver(t *testing.T) {
 			t.Run(strings.ReplaceAll(p.name, " ", "_"), func(t *testing.T) {
 				d := migtest.Before(t, dialectName, tagsStepID)
 				seedTagChats(d)
-				crashUp(t, d, tagsStepID, crashPlanAt(d, p.before))
+				crashUp(t, d, tagsStepID, crashPlanAt(d, p.before, 3))
 				editTagChats(d)
 				d.UpTo(tagsStepID)
 				migtest.RequireSameData(t, wantRows, d.Dump(), "uninterrupted run on the changed data", "re-run after a crash "+p.name)
@@ -168,7 +170,7 @@ func TestStatusShowsLeftovers(t *testing.T) {
 		c := newCLI(t, "DATABASE_URL="+url)
 		c.ok("up", "--to", migtest.Previous(t, tagsStepID))
 		m := migtest.Open(t, dialectName, url)
-		crashUp(t, m, tagsStepID, crashPlanAt(m, "RENAME TABLE"))
+		crashUp(t, m, tagsStepID, crashPlanAt(m, "RENAME TABLE", 3))
 		st, err := m.Runner.Status(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -199,6 +201,131 @@ func TestStatusShowsLeftovers(t *testing.T) {
 		c.ok("up", "--to", tagsStepID)
 		if out := c.ok("status"); strings.Contains(out, "unfinished") {
 			t.Fatalf("status after the step finished still reports it:\n%s", out)
+		}
+	})
+}
+
+// crashDown rolls back step id through the runner with a crash plan and
+// requires the injected crash.
+func crashDown(t *testing.T, d *migtest.DB, id string, plan *dialect.CrashPlan) {
+	t.Helper()
+	ctx := dialect.WithCrashPlan(context.Background(), plan)
+	_, err := d.Runner.Down(ctx, db.DownRequest{}, db.Options{})
+	if !errors.Is(err, dialect.ErrInjectedCrash) {
+		t.Fatalf("down %s with a crash planned (%+v): err = %v, want the injected crash", id, *plan, err)
+	}
+	if got := d.Current(); got != id {
+		t.Fatalf("step %s is no longer recorded after its crashed down (current %s)", id, got)
+	}
+}
+
+// TestLeftoversProvenCurrent: for every other step with partial state on
+// MySQL, a crash after its table was swapped in, then rows the
+// application (at the previous revision) writes in between, then the
+// re-run, gives what an uninterrupted run on the changed data gives.
+// Elsewhere the crashed step rolls back and the same holds.
+func TestLeftoversProvenCurrent(t *testing.T) {
+	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	files := func(d *migtest.DB) {
+		d.Insert("file",
+			map[string]any{"id": "fl1", "user_id": "u1", "filename": "a.pdf", "path": "/data/a.pdf", "meta": `{"size":10,"content_type":"application/pdf","collection_name":"c1"}`},
+			map[string]any{"id": "fl2", "user_id": "u1", "filename": "b.txt", "path": "s3://b/b.txt", "meta": `{}`})
+	}
+	newFile := func(path string) func(d *migtest.DB) {
+		return func(d *migtest.DB) {
+			d.Insert("file", map[string]any{"id": "fl3", "user_id": "u1", "filename": "new.txt", "path": path,
+				"meta": `{"size":7,"content_type":"text/plain","collection_name":"c3"}`})
+		}
+	}
+	cases := []struct {
+		name, step string
+		up         bool
+		seed       func(d *migtest.DB)
+		crash      string // the statement a crash on MySQL comes before
+		between    func(d *migtest.DB)
+	}{
+		{name: "file_path_up", step: "c29facfe716b", up: true, seed: files, crash: "DROP TABLE IF EXISTS `file__old`", between: newFile("/data/new.txt")},
+		{name: "file_path_down", step: "c29facfe716b", seed: files, crash: "DROP TABLE IF EXISTS `file__old`", between: newFile("file:///data/new.txt")},
+		{name: "file_size_up", step: "7826ab40b532", up: true, seed: files, crash: "DROP TABLE IF EXISTS `file__old`", between: newFile("file:///data/new.txt")},
+		{name: "file_processed_up", step: "c0fbf31ca0db", up: true, seed: files, crash: "DROP TABLE IF EXISTS `file__old`", between: newFile("file:///data/new.txt")},
+		{
+			name: "folder_data_up", step: "d31026856c01", up: true,
+			seed: func(d *migtest.DB) {
+				d.Insert("user", map[string]any{"id": "u1", "name": "Ada", "email": "ada@example.com", "role": "admin"})
+				d.Insert("chat", map[string]any{"id": "c1", "user_id": "u1", "chat": `{}`}, map[string]any{"id": "c2", "user_id": "u1", "chat": `{}`})
+				d.Insert("folder",
+					map[string]any{"id": "f1", "user_id": "u1", "name": "One", "items": `{"chat_ids":["c1","c2"]}`, "created_at": t0, "updated_at": t0},
+					map[string]any{"id": "f2", "user_id": "u1", "name": "Two", "items": `{"chat_ids":[]}`, "created_at": t0, "updated_at": t0})
+			},
+			crash: "DROP TABLE IF EXISTS `chat__old`",
+			// The user moves c1 from f1 to f2.
+			between: func(d *migtest.DB) {
+				d.Exec("UPDATE "+d.Q("folder")+" SET items = ? WHERE id = ?", `{"chat_ids":["c2"]}`, "f1")
+				d.Exec("UPDATE "+d.Q("folder")+" SET items = ? WHERE id = ?", `{"chat_ids":["c1"]}`, "f2")
+			},
+		},
+	}
+	testdb.Each(t, func(t *testing.T, dialectName string) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				at := func() *migtest.DB {
+					if c.up {
+						return migtest.Before(t, dialectName, c.step)
+					}
+					return migtest.At(t, dialectName, c.step)
+				}
+				run := func(d *migtest.DB) {
+					if c.up {
+						d.UpTo(c.step)
+					} else {
+						d.Down()
+					}
+				}
+				want := at()
+				c.seed(want)
+				c.between(want)
+				run(want)
+
+				d := at()
+				c.seed(d)
+				plan := crashPlanAt(d, c.crash, 0)
+				if c.up {
+					crashUp(t, d, c.step, plan)
+				} else {
+					crashDown(t, d, c.step, plan)
+				}
+				c.between(d)
+				run(d)
+				migtest.RequireSameSchema(t, want.Snapshot(), d.Snapshot(), "uninterrupted run on the changed data", "re-run after a crash")
+				migtest.RequireSameData(t, want.Dump(), d.Dump(), "uninterrupted run on the changed data", "re-run after a crash")
+			})
+		}
+	})
+}
+
+// TestLeftoverConversionCheckedAgain: a column conversion interrupted
+// halfway (MySQL: the temporary column filled, the old one still there)
+// checks the old column again on the re-run: a value the application
+// wrote meanwhile that does not convert is refused by name, not turned
+// into a NULL the server then rejects.
+func TestLeftoverConversionCheckedAgain(t *testing.T) {
+	const step = "4ace53fd72c8" // update_folder_table_datetime
+	testdb.Each(t, func(t *testing.T, dialectName string) {
+		d := migtest.Before(t, dialectName, step)
+		d.Insert("user", map[string]any{"id": "u1", "name": "Ada", "email": "ada@example.com", "role": "admin"})
+		d.Insert("folder", map[string]any{"id": "f1", "user_id": "u1", "name": "One", "created_at": 1700000000, "updated_at": 1700000000})
+		crashUp(t, d, step, crashPlanAt(d, "DROP COLUMN `created_at`", 0))
+		d.Insert("folder", map[string]any{"id": "f2", "user_id": "u1", "name": "Two", "created_at": int64(1) << 40, "updated_at": 1700000000})
+		_, err := d.Runner.Up(context.Background(), step, db.Options{})
+		if err == nil || !strings.Contains(err.Error(), "cannot be converted") || !strings.Contains(err.Error(), "f2") {
+			t.Fatalf("re-run with a value that does not convert: err = %v, want the refusal naming f2", err)
+		}
+		d.Exec("DELETE FROM "+d.Q("folder")+" WHERE id = ?", "f2")
+		d.Insert("folder", map[string]any{"id": "f3", "user_id": "u1", "name": "Three", "created_at": 1700000100, "updated_at": 1700000100})
+		d.UpTo(step)
+		got := d.Rows("SELECT id FROM " + d.Q("folder") + " ORDER BY id")
+		if len(got) != 2 {
+			t.Fatalf("folders after the re-run: %v", got)
 		}
 	})
 }
