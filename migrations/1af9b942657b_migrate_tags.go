@@ -92,7 +92,8 @@ func migrateTagsUp(m *dialect.Migrator) error {
 	// they are started over. Once chat is swapped in, its payloads no
 	// longer hold the tags moved and tag and chat_tag are their only copy:
 	// they are kept and finished (the rebuild gives links of chats deleted
-	// meanwhile what the key's ON DELETE CASCADE does).
+	// meanwhile what the key's ON DELETE CASCADE does), and tags the
+	// application wrote into payloads since the swap are moved in place.
 	swapped, err := m.Rebuilt("chat")
 	if err != nil {
 		return err
@@ -119,6 +120,15 @@ func migrateTagsUp(m *dialect.Migrator) error {
 	}
 	if err := m.DropTable(tagsPayloadStaging.Name); err != nil {
 		return err
+	}
+	if swapped {
+		var r tagsUpReports
+		withPayload := tagsChatSet{table: "chat", column: "id", filter: m.Q("chat") + " IS NOT NULL"}
+		prepare := func(page []tagsChatRow) tagsMove { return planTagsMove(page, &r) }
+		if err := tagsChatPagesPrepared(m, withPayload, prepare, writeTagsMoveInPlace); err != nil {
+			return fmt.Errorf("move tags written into chat payloads since chat was rewritten: %w", err)
+		}
+		r.notify(m)
 	}
 	return m.AlterTable(loading, chatTagAt7)
 }
@@ -216,21 +226,53 @@ func planTagsMove(page []tagsChatRow, r *tagsUpReports) tagsMove {
 
 // writeTagsMove writes one page's tags and links and stages its payloads.
 func writeTagsMove(m *dialect.Migrator, _ []tagsChatRow, mv tagsMove) error {
+	if err := writeTagsLinks(m, mv); err != nil {
+		return err
+	}
+	return tagsInChunks(mv.staged, 3, func(rows [][]any) error {
+		return m.InsertRows(tagsPayloadStaging.Name, tagsPayloadStaging.Columns, rows, dialect.Conflict{})
+	})
+}
+
+// writeTagsLinks writes one page's tags and links.
+func writeTagsLinks(m *dialect.Migrator, mv tagsMove) error {
 	// KeepMin makes tag.name the smallest spelling across pages too.
 	if err := tagsInChunks(mv.tags, 2, func(rows [][]any) error {
 		return m.InsertRows(tagAt7.Name, tagAt7.Columns, rows, dialect.Conflict{Keys: []string{"id"}, KeepMin: "name"})
 	}); err != nil {
 		return err
 	}
-	if err := tagsInChunks(mv.links, 2, func(rows [][]any) error {
+	return tagsInChunks(mv.links, 2, func(rows [][]any) error {
 		return m.InsertRows(chatTagAt7.Name, chatTagAt7.Columns, rows,
 			dialect.BulkLoadConflict(m.D, dialect.Conflict{Keys: chatTagAt7.PrimaryKey}))
+	})
+}
+
+// writeTagsMoveInPlace writes one page's tags and links and its payloads
+// straight into chat (the page commits together): for the few chats whose
+// payload got tags after chat was rewritten (MySQL, an interrupted run).
+func writeTagsMoveInPlace(m *dialect.Migrator, _ []tagsChatRow, mv tagsMove) error {
+	if err := writeTagsLinks(m, mv); err != nil {
+		return err
+	}
+	payloads := make([][]any, len(mv.staged))
+	var pinned []any
+	for i, s := range mv.staged {
+		payloads[i] = s[:2]
+		if s[2] == true {
+			pinned = append(pinned, s[0])
+		}
+	}
+	if err := tagsInChunks(payloads, 2, func(rows [][]any) error {
+		return m.UpdateFromValues("chat", tagsChatID, tagsChatPayload, rows)
 	}); err != nil {
 		return err
 	}
-	return tagsInChunks(mv.staged, 3, func(rows [][]any) error {
-		return m.InsertRows(tagsPayloadStaging.Name, tagsPayloadStaging.Columns, rows, dialect.Conflict{})
-	})
+	if len(pinned) == 0 {
+		return nil
+	}
+	// At most a page of IDs (tagsPageRows).
+	return m.Exec(tagsSQL(m, "UPDATE {chat} SET {pinned} = true WHERE {id} IN ?"), pinned)
 }
 
 func migrateTagsDown(m *dialect.Migrator) error {

@@ -131,16 +131,30 @@ func TestLeftoversAfterSwapKept(t *testing.T) {
 					t.Fatalf("the crash came before the swap: chat ca holds %s", got)
 				}
 				// The application deletes a tagged chat; the key that would
-				// cascade to its messages is not in place.
+				// cascade to its messages is not in place. It tags and pins
+				// the chats whose payloads have no tags left.
 				d.Exec("DELETE FROM "+d.Q("chat")+" WHERE id = ?", "cc")
+				d.Exec("UPDATE "+d.Q("chat")+" SET "+d.Q("chat")+" = ? WHERE id = ?", `{"title":"B","tags":["Later"]}`, "cb")
+				d.Exec("UPDATE "+d.Q("chat")+" SET "+d.Q("chat")+" = ? WHERE id = ?", `{"title":"D","tags":["pinned"]}`, "cd")
 				res, err := d.Runner.Up(context.Background(), tagsStepID, db.Options{})
 				if err != nil {
 					t.Fatalf("re-run after a crash %s and a chat deleted: %v", p.name, err)
 				}
 				links := d.Rows("SELECT chat_id, tag_id FROM " + d.Q("chat_tag") + " ORDER BY chat_id, tag_id")
-				wantLinks := [][]string{{"ca", "ideas"}, {"ca", "work"}, {"cb", "travel"}}
+				wantLinks := [][]string{{"ca", "ideas"}, {"ca", "work"}, {"cb", "later"}, {"cb", "travel"}}
 				if !slices.EqualFunc(links, wantLinks, slices.Equal[[]string]) {
 					t.Fatalf("chat_tag after the re-run: %v, want %v", links, wantLinks)
+				}
+				for id, want := range map[string]string{"cb": `{"title":"B"}`, "cd": `{"title":"D"}`} {
+					if got := d.String("SELECT "+d.Q("chat")+" FROM "+d.Q("chat")+" WHERE id = ?", id); !migtest.SameJSON(got, want) {
+						t.Errorf("payload of %s after the re-run: %s, want %s", id, got, want)
+					}
+				}
+				if !migtest.Bool(t, d.String("SELECT pinned FROM "+d.Q("chat")+" WHERE id = 'cd'")) {
+					t.Error("chat cd, tagged pinned after the swap, is not pinned")
+				}
+				if got := d.String("SELECT name FROM " + d.Q("tag") + " WHERE id = 'later'"); got != "Later" {
+					t.Errorf("tag later is named %q, want Later", got)
 				}
 				if n := d.String("SELECT count(*) FROM " + d.Q("message")); n != "0" {
 					t.Fatalf("messages of the deleted chat left: %s", n)

@@ -232,18 +232,14 @@ func ReadJournal(db *gorm.DB) ([]JournalRow, error) {
 	return out, rows.Err()
 }
 
-// DropDangling gives the rows of table whose foreign key f names a row
-// that no longer exists what f's ON DELETE would have done to them
+// applyDeleteAction gives the rows of table whose foreign key f names a
+// row that no longer exists what f's ON DELETE would have done to them
 // (CASCADE deletes them, SET NULL clears the key), and reports how many
-// in a notice. It is for keys a step dropped or has not added yet while
-// the application went on deleting rows (MySQL, between a crash and the
-// re-run, or during a step that holds no lock the application takes): the
-// key could not be added back over them. Other actions change nothing,
-// and adding the key then refuses, naming the rows.
-func (m *Migrator) DropDangling(table string, f ForeignKey) (int64, error) {
-	return m.applyDeleteActionCount(table, f)
-}
-
+// in a notice. It is for keys a MySQL rebuild dropped or has not added
+// yet while the application went on deleting rows (between a crash and
+// the re-run, or during a step, which holds no lock the application
+// takes): the key could not be added back over them. Other actions
+// change nothing, and adding the key then refuses, naming the rows.
 func (m *Migrator) applyDeleteAction(table string, f ForeignKey) error {
 	_, err := m.applyDeleteActionCount(table, f)
 	return err
