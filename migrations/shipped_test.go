@@ -24,7 +24,7 @@ var shipped = map[string]string{
 	"c69f45358db4": "369c1ceb61d85da54afc31e156a8400d7cd44f5e1728d6a841b18bd534ae0dd7", // add_folder_table
 	"4ace53fd72c8": "9ebcb871021427dac51654e6a0a6b2897da62116a591924ee3327be5954d90ee", // update_folder_table_datetime
 	"d31026856c01": "79515526f67a3f5bf41971c9577ca5890174a5079516ef1225f19cecddc3a423", // update_folder_table_data
-	"1af9b942657b": "8fc7a482293a2b90010a76031aced0214b92e1f30c826da45aeed235855dd953,", // migrate_tags
+	"1af9b942657b": "8fc7a482293a2b90010a76031aced0214b92e1f30c826da45aeed235855dd953", // migrate_tags
 	"3ab32c4b8f59": "8ee5b1e4ec031ebc6021b7c5535b73574ac06e2a44207af58716c2de53233dc3", // update_tags
 	"6a39f3d8e55c": "faf242d77b0b1d34dbcec2e6ed10c12df992e423e4be442eae45319465d34843", // add_knowledge_table
 	"c29facfe716b": "aecf2a6b678ba06a9eea725791e8efd266435f7fc38081dbe6b35203e70e1877", // update_file_table_path
