@@ -237,7 +237,8 @@ func crashDown(t *testing.T, d *migtest.DB, id string, plan *dialect.CrashPlan) 
 // MySQL, a crash after its table was swapped in, then rows the
 // application (at the previous revision) writes in between, then the
 // re-run, gives what an uninterrupted run on the changed data gives.
-// Elsewhere the crashed step rolls back and the same holds.
+// Elsewhere a crashed step rolls back whole (TestLeftoversStartedOver
+// shows the scenario holds there), so only MySQL is run.
 func TestLeftoversProvenCurrent(t *testing.T) {
 	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	files := func(d *migtest.DB) {
@@ -280,6 +281,9 @@ func TestLeftoversProvenCurrent(t *testing.T) {
 		},
 	}
 	testdb.Each(t, func(t *testing.T, dialectName string) {
+		if dialectName != "mysql" {
+			t.Skipf("%s runs each step in a transaction: a crashed step leaves nothing", dialectName)
+		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				at := func() *migtest.DB {

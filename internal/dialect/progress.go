@@ -239,16 +239,9 @@ func ReadJournal(db *gorm.DB) ([]JournalRow, error) {
 // yet while the application went on deleting rows (between a crash and
 // the re-run, or during a step, which holds no lock the application
 // takes): the key could not be added back over them. Other actions
-// change nothing, and adding the key then refuses, naming the rows.
-func (m *Migrator) applyDeleteAction(table string, f ForeignKey) error {
-	_, err := m.applyDeleteActionCount(table, f)
-	return err
-}
-
-func (m *Migrator) applyDeleteActionCount(table string, f ForeignKey) (int64, error) {
-	if !m.DB.Migrator().HasTable(table) || !m.DB.Migrator().HasTable(f.RefTable) {
-		return 0, nil
-	}
+// change nothing, and adding the key then refuses, naming the rows. It
+// reports whether f's action was applied.
+func (m *Migrator) applyDeleteAction(table string, f ForeignKey) (bool, error) {
 	var on, set []string
 	var notNull []string
 	for i, c := range f.Columns {
@@ -265,14 +258,14 @@ func (m *Migrator) applyDeleteActionCount(table string, f ForeignKey) (int64, er
 	case "SET NULL":
 		q, did = "UPDATE "+m.Q(table)+" SET "+strings.Join(set, ", ")+where, fmt.Sprintf("set %s to NULL in", strings.Join(f.Columns, ", "))
 	default:
-		return 0, nil
+		return false, nil
 	}
 	n, err := m.ExecCount(q)
 	if err != nil {
-		return 0, fmt.Errorf("apply ON DELETE %s of %s to rows of %s whose %s is gone: %w", f.OnDelete, f.Name, table, f.RefTable, err)
+		return false, fmt.Errorf("apply ON DELETE %s of %s to rows of %s whose %s is gone: %w", f.OnDelete, f.Name, table, f.RefTable, err)
 	}
 	if n > 0 {
 		m.Noticef("%s %d row(s) of %s whose %s was deleted while foreign key %s was not in place (what its ON DELETE %s does)", did, n, table, f.RefTable, f.Name, f.OnDelete)
 	}
-	return n, nil
+	return true, nil
 }

@@ -320,7 +320,6 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 			return err
 		}
 	}
-	resumed := swapped // found swapped in by an interrupted run
 	if !swapped && !sameColumns(from, to) {
 		done, err := d.hasShape(m, to)
 		if err != nil {
@@ -328,6 +327,7 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 		}
 		swapped = done
 	}
+	resumed := swapped // found swapped in by an interrupted run
 	if !swapped {
 		found, err := m.Strings(`SELECT CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME) FROM information_schema.REFERENTIAL_CONSTRAINTS
 			WHERE CONSTRAINT_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME = ? AND TABLE_NAME <> ?`, t, t)
@@ -384,13 +384,7 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 	for _, f := range to.ForeignKeys {
 		// Rows the application wrote between the swap and now were not
 		// held by the key (see the referrers below).
-		if mg.HasConstraint(t, f.Name) {
-			continue
-		}
-		if err := m.applyDeleteAction(t, f); err != nil {
-			return err
-		}
-		if err := d.addForeignKey(m, t, f); err != nil {
+		if err := d.addForeignKeyAfterSwap(m, t, f); err != nil {
 			return err
 		}
 	}
@@ -400,13 +394,7 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 		// may have left the key dropped for as long as it took to run the
 		// step again: the referencing rows get what the key's ON DELETE
 		// would have done to them.
-		if mg.HasConstraint(ref.Table, ref.Key.Name) {
-			continue
-		}
-		if err := m.applyDeleteAction(ref.Table, ref.Key); err != nil {
-			return err
-		}
-		if err := d.addForeignKey(m, ref.Table, ref.Key); err != nil {
+		if err := d.addForeignKeyAfterSwap(m, ref.Table, ref.Key); err != nil {
 			return err
 		}
 	}
@@ -486,6 +474,26 @@ func (d mysqlDialect) hasShape(m *Migrator, t Table) (bool, error) {
 	return n == len(t.Columns), rows.Err()
 }
 
+// addForeignKeyAfterSwap adds a key a rebuild dropped or has not built
+// yet, first giving the rows that name a deleted row what the key's ON
+// DELETE would have done (applyDeleteAction). After a CASCADE or SET NULL
+// no row can break the key, so the check's join is not run again.
+func (d mysqlDialect) addForeignKeyAfterSwap(m *Migrator, table string, f ForeignKey) error {
+	if m.DB.Migrator().HasConstraint(table, f.Name) {
+		return nil
+	}
+	handled, err := m.applyDeleteAction(table, f)
+	if err != nil {
+		return err
+	}
+	if !handled {
+		if err := checkForeignKey(m, table, f); err != nil {
+			return err
+		}
+	}
+	return d.addForeignKeyUnchecked(m, table, f)
+}
+
 // addForeignKey checks the key holds with one join, then adds it with
 // foreign_key_checks off, which InnoDB does in place; with checks on it
 // copies the whole table. A failing row is named rather than left to the
@@ -497,6 +505,11 @@ func (d mysqlDialect) addForeignKey(m *Migrator, table string, f ForeignKey) err
 	if err := checkForeignKey(m, table, f); err != nil {
 		return err
 	}
+	return d.addForeignKeyUnchecked(m, table, f)
+}
+
+// addForeignKeyUnchecked adds a key known to hold, with checks off.
+func (d mysqlDialect) addForeignKeyUnchecked(m *Migrator, table string, f ForeignKey) error {
 	if err := m.exec("SET SESSION foreign_key_checks = 0"); err != nil {
 		return err
 	}
