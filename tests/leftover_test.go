@@ -216,6 +216,32 @@ func TestStatusShowsLeftovers(t *testing.T) {
 		if out := c.ok("status"); strings.Contains(out, "unfinished") {
 			t.Fatalf("status after the step finished still reports it:\n%s", out)
 		}
+		if n := m.String("SELECT count(*) FROM " + m.Q(dialect.ProgressTable)); n != "0" {
+			t.Fatalf("%s rows left in %s after the step was recorded", n, dialect.ProgressTable)
+		}
+	})
+}
+
+// TestStampDropsFinishedProgress: stamp overrules the records, and with
+// them the journal of the steps it marks applied: a later down of such a
+// step does not read an up's points, and status reports nothing.
+func TestStampDropsFinishedProgress(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialectName string) {
+		if dialectName != "mysql" {
+			t.Skipf("%s keeps no progress journal", dialectName)
+		}
+		d := migtest.Before(t, dialectName, tagsStepID)
+		crashUp(t, d, tagsStepID, &dialect.CrashPlan{Before: "RENAME TABLE"})
+		if err := d.Runner.Stamp(context.Background(), tagsStepID); err != nil {
+			t.Fatal(err)
+		}
+		if n := d.String("SELECT count(*) FROM " + d.Q(dialect.ProgressTable)); n != "0" {
+			t.Fatalf("%s rows left in %s after stamp recorded the step", n, dialect.ProgressTable)
+		}
+		st, err := d.Runner.Status(context.Background())
+		if err != nil || st.Unfinished != nil {
+			t.Fatalf("status after stamp: unfinished %+v, err %v", st.Unfinished, err)
+		}
 	})
 }
 
