@@ -27,7 +27,8 @@ func AutoMigrate(g *gorm.DB, models ...any) error {
 }
 
 // chainTables names the tables this tool creates: the chain's at HEAD
-// (read from the steps, on an in-memory SQLite database) and its records.
+// (read from the steps, on an in-memory SQLite database), its records and
+// its progress journal.
 // They are the tables a run converts to the chain's collation
 // (dialect.MatchCollation), which asks only when a table needs it.
 func chainTables(ctx context.Context) func() ([]string, error) {
@@ -43,7 +44,7 @@ func chainTables(ctx context.Context) func() ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list the chain's tables: %w", err)
 		}
-		names := []string{MigrationsTable}
+		names := []string{MigrationsTable, dialect.ProgressTable}
 		for _, t := range shapes {
 			names = append(names, t.Name)
 		}

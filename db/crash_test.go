@@ -46,15 +46,15 @@ func TestCrashAtAnyStatement(t *testing.T) {
 				d.T = t
 				prevSchema, prevRows := d.Snapshot(), d.Dump()
 
-				writes := runDirect(t, d, s.Up, -1) // count the statements of a clean up
+				writes := runDirect(t, d, s, true, -1) // count the statements of a clean up
 				upSchema, upRows := d.Snapshot(), d.Dump()
 				d.Exec("INSERT INTO "+db.MigrationsTable+" (id) VALUES (?)", s.ID)
-				undoWrites := runDirect(t, d, s.Down, -1)
+				undoWrites := runDirect(t, d, s, false, -1)
 				d.Exec("DELETE FROM "+db.MigrationsTable+" WHERE id = ?", s.ID)
 				migtest.RequireSameSchema(t, prevSchema, d.Snapshot(), "before", "after a clean down")
 
 				for k := 0; k <= writes; k++ {
-					runDirect(t, d, s.Up, k) // k == writes: done, but not recorded
+					runDirect(t, d, s, true, k) // k == writes: done, but not recorded
 					if _, err := d.Runner.Up(ctx, s.ID, db.Options{}); err != nil {
 						t.Fatalf("re-run after a crash at write %d of %d: %v", k+1, writes, err)
 					}
@@ -65,7 +65,7 @@ func TestCrashAtAnyStatement(t *testing.T) {
 				}
 				d.UpTo(s.ID)
 				for k := 0; k < undoWrites; k++ {
-					runDirect(t, d, s.Down, k)
+					runDirect(t, d, s, false, k)
 					if _, err := d.Runner.Down(ctx, db.DownRequest{}, db.Options{}); err != nil {
 						t.Fatalf("down re-run after a crash at write %d of %d: %v", k+1, undoWrites, err)
 					}
@@ -82,12 +82,12 @@ func TestCrashAtAnyStatement(t *testing.T) {
 	})
 }
 
-// runDirect runs a step direction through migtest's RunStep and checks
+// runDirect runs a step direction through migtest's RunStepOf and checks
 // it crashed as planned (or, with after < 0 or past its last write, ran
 // cleanly). It returns how many writes the step made.
-func runDirect(t *testing.T, d *migtest.DB, fn func(*dialect.Migrator) error, after int) int {
+func runDirect(t *testing.T, d *migtest.DB, s migrations.Step, up bool, after int) int {
 	t.Helper()
-	seen, err := d.RunStep(fn, after)
+	seen, err := d.RunStepOf(s, up, after)
 	switch {
 	case after < 0 || after >= seen && err == nil:
 		if err != nil {

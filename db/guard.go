@@ -106,8 +106,10 @@ func (d *Database) tableGuard(db *gorm.DB, chain []migrations.Step) error {
 // pending step's up, the newest applied step's down), provided the
 // records table exists (a run creates it before any step, so a crashed
 // run always leaves it). This cannot tell those leftovers from the same
-// tables made by hand; a "step started" marker written before each step
-// will.
+// tables made by hand. The runner now marks each step started in the
+// progress journal (dialect.ProgressTable), but the guard does not
+// require the mark: databases interrupted by versions without the journal
+// have leftovers and no mark, and must still be able to finish.
 func (d *Database) unrecordedTables(db *gorm.DB, chain []migrations.Step, st state) (*UnrecordedTablesError, error) {
 	ours, err := d.chainTablesIn(db, chain)
 	if err != nil || len(ours) == 0 {

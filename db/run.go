@@ -456,21 +456,26 @@ func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Re
 	}
 	rep := &stepReporter{result: &r, live: live}
 	writes := &dialect.StepWrites{}
-	tx := db.WithContext(dialect.WithStepWrites(dialect.WithReporter(ctx, rep), writes))
+	// MySQL: the step is marked started in its progress journal, so that
+	// its leftovers are known as such if it is interrupted.
+	ref, err := dialect.JournalStarted(db.WithContext(ctx), dialect.StepRef{ID: a.step.ID, Up: a.up})
+	if err != nil {
+		return r, fmt.Errorf("step %s (%s): %w", a.step.ID, a.step.Name, err)
+	}
+	tx := db.WithContext(dialect.WithStep(dialect.WithStepWrites(dialect.WithReporter(ctx, rep), writes), ref))
 	g := gormigrate.New(tx, &gormigrate.Options{
 		TableName:    MigrationsTable,
 		IDColumnName: "id",
 		IDColumnSize: 255,
 	}, []*gormigrate.Migration{a.step.Migration()})
 	start := time.Now()
-	var err error
 	if a.up {
 		err = g.MigrateTo(a.step.ID)
 	} else {
 		err = g.RollbackMigration(a.step.Migration())
 	}
-	if err == nil && a.up {
-		err = recordChecksum(tx, a.step)
+	if err == nil {
+		err = finishStep(tx, d.target.Dialect.RunMode(), a)
 	}
 	// A step that changed only the schema cannot have broken a reference.
 	if err == nil && writes.WroteRows() {
@@ -503,4 +508,26 @@ func (s *stepReporter) Progress(done, total int64) {
 	if s.live != nil {
 		s.live.Progress(*s.result, done, total)
 	}
+}
+
+// finishStep completes a step's record once gormigrate has written (or, for a
+// down, removed) its row: the checksum of an applied step, and the step's
+// progress journal (MySQL) cleared. On MySQL both go in one transaction;
+// a crash before it leaves a record without checksum (the next run fills
+// it in) and journal rows of a finished direction, which nothing reads
+// (see dialect.ProgressTable) and the next run of the step the other way
+// drops.
+func finishStep(tx *gorm.DB, mode dialect.RunMode, a action) error {
+	do := func(tx *gorm.DB) error {
+		if a.up {
+			if err := recordChecksum(tx, a.step); err != nil {
+				return err
+			}
+		}
+		return dialect.JournalClear(tx, a.step.ID, "")
+	}
+	if mode != dialect.NoTransactions {
+		return do(tx) // already the step's transaction
+	}
+	return tx.Transaction(do)
 }

@@ -46,6 +46,56 @@ type Status struct {
 	// such a database; Refused is what they say (ErrUnrecordedTables).
 	UnrecordedTables []string `json:"unrecorded_tables,omitempty"`
 	Refused          string   `json:"refused,omitempty"`
+	// Unfinished is a step a run started and did not finish (MySQL, where
+	// a step cannot roll back): its leftovers are in the database until
+	// the next up (or down) finishes it. nil when there is none.
+	Unfinished *UnfinishedStep `json:"unfinished,omitempty"`
+}
+
+// UnfinishedStep is a step whose interrupted run left part of its work:
+// the points its progress journal recorded (dialect.ProgressTable).
+type UnfinishedStep struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Direction string   `json:"direction"` // "up" or "down"
+	Points    []string `json:"points"`
+	Summary   string   `json:"summary"`
+}
+
+// unfinishedStep reads the journal for the step whose run may have been
+// interrupted: the first pending step's up or the newest applied step's
+// down. Rows of a finished direction are stale and not reported.
+func unfinishedStep(db *gorm.DB, chain []migrations.Step, st state) (*UnfinishedStep, error) {
+	rows, err := dialect.ReadJournal(db)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	var cands []UnfinishedStep
+	if st.applied < len(chain) {
+		s := chain[st.applied]
+		cands = append(cands, UnfinishedStep{ID: s.ID, Name: s.Name, Direction: DirectionUp})
+	}
+	if st.applied > 0 {
+		s := chain[st.applied-1]
+		cands = append(cands, UnfinishedStep{ID: s.ID, Name: s.Name, Direction: DirectionDown})
+	}
+	for _, c := range cands {
+		for _, r := range rows {
+			if r.ID == c.ID && r.Direction == c.Direction {
+				c.Points = append(c.Points, r.Point)
+			}
+		}
+		if len(c.Points) == 0 {
+			continue
+		}
+		if c.Direction == DirectionUp {
+			c.Summary = fmt.Sprintf("leftovers of unfinished step %s (%s) are present: run `schema up` to finish it", c.ID, c.Name)
+		} else {
+			c.Summary = fmt.Sprintf("leftovers of the unfinished rollback of step %s (%s) are present: run `schema down` to finish rolling it back", c.ID, c.Name)
+		}
+		return &c, nil
+	}
+	return nil, nil
 }
 
 // UnrecordedSummary says in a few words what UnrecordedTables holds, ""
@@ -84,6 +134,9 @@ func (d *Database) Status(ctx context.Context) (Status, error) {
 	}
 	if unrecorded != nil {
 		out.UnrecordedTables, out.Refused = unrecorded.Tables, unrecorded.Error()
+	}
+	if out.Unfinished, err = unfinishedStep(d.DB.WithContext(ctx), chain, st); err != nil {
+		return Status{}, d.scrub(err)
 	}
 	for i, s := range chain {
 		ss := StepStatus{ID: s.ID, Revises: s.Revises, Name: s.Name, Applied: i < st.applied}
@@ -183,7 +236,29 @@ func recordUpTo(tx *gorm.DB, chain []migrations.Step, keep []string) error {
 			add = append(add, id)
 		}
 	}
-	return recordApplied(tx, add)
+	if err := recordApplied(tx, add); err != nil {
+		return err
+	}
+	return purgeJournal(tx, keep)
+}
+
+// purgeJournal drops the progress journal's rows (MySQL) of directions
+// the records now say are done: up rows of applied steps, down rows of
+// steps not applied. A step that stamp marks applied does not get to
+// resume a run it never finished.
+func purgeJournal(tx *gorm.DB, applied []string) error {
+	rows, err := dialect.ReadJournal(tx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if (r.Direction == DirectionUp) == slices.Contains(applied, r.ID) {
+			if err := dialect.JournalClear(tx, r.ID, r.Direction); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func sortStrings(s []string) []string {

@@ -85,36 +85,28 @@ var tagsChatReferrers = []dialect.Referrer{
 }
 
 func migrateTagsUp(m *dialect.Migrator) error {
-	if err := m.CreateTable(tagAt7); err != nil {
+	// On MySQL a run interrupted before chat was swapped in left tag,
+	// chat_tag and the staging table, derived from payloads the
+	// application may have changed since (the step is not recorded, so it
+	// kept running at the previous revision: tags removed, chats deleted):
+	// they are started over. Once chat is swapped in, its payloads no
+	// longer hold the tags moved and tag and chat_tag are their only copy:
+	// they are kept and finished (the rebuild gives links of chats deleted
+	// meanwhile what the key's ON DELETE CASCADE does), and tags the
+	// application wrote into payloads since the swap are moved in place.
+	swapped, err := m.Rebuilt("chat")
+	if err != nil {
 		return err
 	}
-	// chat_tag is filled first and completed after (its plain index, on
-	// PostgreSQL and MySQL its foreign keys, on PostgreSQL its primary key):
-	// much faster than row by row. A chat's links are distinct (extractTags
-	// merges equal ids) and each chat is in one page.
 	loading := dialect.BulkLoadShape(m.D, chatTagAt7)
-	if err := m.CreateTable(loading); err != nil {
-		return err
+	if !swapped {
+		// Leftovers of a version that kept no journal may be past the
+		// swap: those links are kept, and the walk adds to them.
+		startOver := !m.LeftoversPredateJournal()
+		if err := migrateTagsWalk(m, loading, startOver); err != nil {
+			return err
+		}
 	}
-	// A staging table left by an interrupted run (MySQL) holds a partial
-	// walk: chat itself is only rewritten at the end, so the walk starts
-	// over and finds the same tags.
-	if err := m.DropTable(tagsPayloadStaging.Name); err != nil {
-		return err
-	}
-	if err := m.CreateTable(tagsPayloadStaging); err != nil {
-		return err
-	}
-	// Every payload is read (NULL has nothing to move): JSON that does not
-	// parse is reported too. Each page commits its tags, links and staged
-	// payloads together; re-inserting them is harmless.
-	var r tagsUpReports
-	withPayload := tagsChatSet{table: "chat", column: "id", filter: m.Q("chat") + " IS NOT NULL"}
-	prepare := func(page []tagsChatRow) tagsMove { return planTagsMove(page, &r) }
-	if err := tagsChatPagesPrepared(m, withPayload, prepare, writeTagsMove); err != nil {
-		return fmt.Errorf("move tags from chat payloads into tag and chat_tag: %w", err)
-	}
-	r.notify(m)
 	if err := m.Rebuild(dialect.Rebuild{
 		From: chatAt6, To: chatAt6, Referrers: tagsChatReferrers,
 		Join: tagsSQL(m, "LEFT JOIN {"+tagsPayloadStaging.Name+"} s ON s.{id} = {chat}.{id}"),
@@ -129,7 +121,55 @@ func migrateTagsUp(m *dialect.Migrator) error {
 	if err := m.DropTable(tagsPayloadStaging.Name); err != nil {
 		return err
 	}
+	if swapped {
+		var r tagsUpReports
+		withPayload := tagsChatSet{table: "chat", column: "id", filter: m.Q("chat") + " IS NOT NULL"}
+		prepare := func(page []tagsChatRow) tagsMove { return planTagsMove(page, &r) }
+		if err := tagsChatPagesPrepared(m, withPayload, prepare, writeTagsMoveInPlace); err != nil {
+			return fmt.Errorf("move tags written into chat payloads since chat was rewritten: %w", err)
+		}
+		r.notify(m)
+	}
 	return m.AlterTable(loading, chatTagAt7)
+}
+
+// migrateTagsWalk fills tag, chat_tag (in its loading shape) and the
+// staging table from the chat payloads; with startOver, tag and chat_tag
+// are emptied first. The staging table always starts empty.
+func migrateTagsWalk(m *dialect.Migrator, loading dialect.Table, startOver bool) error {
+	drop := []string{tagsPayloadStaging.Name}
+	if startOver {
+		drop = append(drop, chatTagAt7.Name, tagAt7.Name)
+	}
+	for _, t := range drop {
+		if err := m.DropTable(t); err != nil {
+			return err
+		}
+	}
+	if err := m.CreateTable(tagAt7); err != nil {
+		return err
+	}
+	// chat_tag is filled first and completed after (its plain index, on
+	// PostgreSQL and MySQL its foreign keys, on PostgreSQL its primary key):
+	// much faster than row by row. A chat's links are distinct (extractTags
+	// merges equal ids) and each chat is in one page.
+	if err := m.CreateTable(loading); err != nil {
+		return err
+	}
+	if err := m.CreateTable(tagsPayloadStaging); err != nil {
+		return err
+	}
+	// Every payload is read (NULL has nothing to move): JSON that does not
+	// parse is reported too. Each page commits its tags, links and staged
+	// payloads together; inserting them again is harmless.
+	var r tagsUpReports
+	withPayload := tagsChatSet{table: "chat", column: "id", filter: m.Q("chat") + " IS NOT NULL"}
+	prepare := func(page []tagsChatRow) tagsMove { return planTagsMove(page, &r) }
+	if err := tagsChatPagesPrepared(m, withPayload, prepare, writeTagsMove); err != nil {
+		return fmt.Errorf("move tags from chat payloads into tag and chat_tag: %w", err)
+	}
+	r.notify(m)
+	return nil
 }
 
 // tagsMove is one page's rows to write: tags, links and staged payloads
@@ -186,16 +226,7 @@ func planTagsMove(page []tagsChatRow, r *tagsUpReports) tagsMove {
 
 // writeTagsMove writes one page's tags and links and stages its payloads.
 func writeTagsMove(m *dialect.Migrator, _ []tagsChatRow, mv tagsMove) error {
-	// KeepMin makes tag.name the smallest spelling across pages too.
-	if err := tagsInChunks(mv.tags, 2, func(rows [][]any) error {
-		return m.InsertRows(tagAt7.Name, tagAt7.Columns, rows, dialect.Conflict{Keys: []string{"id"}, KeepMin: "name"})
-	}); err != nil {
-		return err
-	}
-	if err := tagsInChunks(mv.links, 2, func(rows [][]any) error {
-		return m.InsertRows(chatTagAt7.Name, chatTagAt7.Columns, rows,
-			dialect.BulkLoadConflict(m.D, dialect.Conflict{Keys: chatTagAt7.PrimaryKey}))
-	}); err != nil {
+	if err := writeTagsLinks(m, mv); err != nil {
 		return err
 	}
 	return tagsInChunks(mv.staged, 3, func(rows [][]any) error {
@@ -203,9 +234,53 @@ func writeTagsMove(m *dialect.Migrator, _ []tagsChatRow, mv tagsMove) error {
 	})
 }
 
+// writeTagsLinks writes one page's tags and links.
+func writeTagsLinks(m *dialect.Migrator, mv tagsMove) error {
+	// KeepMin makes tag.name the smallest spelling across pages too.
+	if err := tagsInChunks(mv.tags, 2, func(rows [][]any) error {
+		return m.InsertRows(tagAt7.Name, tagAt7.Columns, rows, dialect.Conflict{Keys: []string{"id"}, KeepMin: "name"})
+	}); err != nil {
+		return err
+	}
+	return tagsInChunks(mv.links, 2, func(rows [][]any) error {
+		return m.InsertRows(chatTagAt7.Name, chatTagAt7.Columns, rows,
+			dialect.BulkLoadConflict(m.D, dialect.Conflict{Keys: chatTagAt7.PrimaryKey}))
+	})
+}
+
+// writeTagsMoveInPlace writes one page's tags and links and its payloads
+// straight into chat (the page commits together): for the few chats whose
+// payload got tags after chat was rewritten (MySQL, an interrupted run).
+func writeTagsMoveInPlace(m *dialect.Migrator, _ []tagsChatRow, mv tagsMove) error {
+	if err := writeTagsLinks(m, mv); err != nil {
+		return err
+	}
+	payloads := make([][]any, len(mv.staged))
+	var pinned []any
+	for i, s := range mv.staged {
+		payloads[i] = s[:2]
+		if s[2] == true {
+			pinned = append(pinned, s[0])
+		}
+	}
+	if err := tagsInChunks(payloads, 2, func(rows [][]any) error {
+		return m.UpdateFromValues("chat", tagsChatID, tagsChatPayload, rows)
+	}); err != nil {
+		return err
+	}
+	if len(pinned) == 0 {
+		return nil
+	}
+	// At most a page of IDs (tagsPageRows).
+	return m.Exec(tagsSQL(m, "UPDATE {chat} SET {pinned} = true WHERE {id} IN ?"), pinned)
+}
+
 func migrateTagsDown(m *dialect.Migrator) error {
-	// On MySQL a re-run after a crash may find chat_tag already dropped:
-	// then every name is back in its payload.
+	// On MySQL a re-run after a crash works from chat_tag as it is then:
+	// each page wrote its names back and deleted its links in one commit,
+	// so what is left is what the application (still at revision 7) left
+	// to do, tags it added or removed meanwhile included. It may find
+	// chat_tag already dropped: then every name is back in its payload.
 	if m.DB.Migrator().HasTable(chatTagAt7.Name) {
 		if err := restoreTags(m); err != nil {
 			return err

@@ -37,6 +37,10 @@ var chatTagAt8 = chatTagAt7.Without("fk_chat_tag_tag_id").With(
 // faster than updating millions of rows in place. No table references
 // chat_tag, so it can be swapped.
 
+// On MySQL a re-run after a crash proves its work current rather than
+// reusing it: the split is computed again from chat and chat_tag as they
+// are (each statement skips what exists), and the rebuild of chat_tag,
+// unless already swapped in, copies the rows as they are.
 func updateTagsUp(m *dialect.Migrator) error {
 	// chat_tag's key to tag(id) goes first: tag's primary key changes
 	// under it (on SQLite the rebuild below drops it).
@@ -94,6 +98,8 @@ func splitTagsPerUser(m *dialect.Migrator) error {
 	return nil
 }
 
+// A re-run of down (MySQL) merges what tag holds then, and its rebuild of
+// chat_tag copies the rows as they are.
 func updateTagsDown(m *dialect.Migrator) error {
 	// The per-user key goes first, so merging tag rows cascades to nothing
 	// (on SQLite keys are not enforced during a run).

@@ -34,6 +34,10 @@ func folderTimeInRange(epoch, value string) string {
 	return fmt.Sprintf("CASE WHEN %s BETWEEN %d AND %d THEN %s END", epoch, folderTimeFirstEpoch, folderTimeLastEpoch, value)
 }
 
+// On MySQL each direction converts through a temporary column (see
+// dialect.AlterTable): a re-run after a crash converts again from the old
+// column as it is then, and checks it again, so values the application
+// wrote meanwhile are converted or refused, never left out.
 func updateFolderTableDatetimeUp(m *dialect.Migrator) error {
 	fill := func(col string) dialect.Fill {
 		return dialect.Fill{Column: col, Expr: folderTimeInRange(m.Q(col), m.D.EpochToTime(col))}

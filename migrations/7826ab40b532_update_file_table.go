@@ -21,12 +21,14 @@ func updateFileTableSizeUp(m *dialect.Migrator) error {
 	size := m.D.JSONInt("meta", "size")
 	mime := m.D.JSONString("meta", "content_type")
 	// Values come from meta alone, so a re-run (MySQL, after a crash)
-	// writes the same ones. mime_type is a key column: a longer value
-	// would not fit.
-	if err := m.RebuildTable(fileAt10, fileAt11,
-		dialect.Fill{Column: "size", Expr: fmt.Sprintf("CASE WHEN %s >= 0 THEN %s END", size, size)},
-		dialect.Fill{Column: "mime_type", Expr: fmt.Sprintf("CASE WHEN %s BETWEEN 1 AND %d THEN %s END", m.D.CharLength(mime), fileKeyLength, mime)},
-	); err != nil {
+	// that finds file already swapped in computes them again in place
+	// (Refill), for the files the application added or changed meanwhile
+	// (it was still at revision 10). mime_type is a key column: a longer
+	// value would not fit.
+	if err := m.Rebuild(dialect.Rebuild{From: fileAt10, To: fileAt11, Refill: true, Fills: []dialect.Fill{
+		{Column: "size", Expr: fmt.Sprintf("CASE WHEN %s >= 0 THEN %s END", size, size)},
+		{Column: "mime_type", Expr: fmt.Sprintf("CASE WHEN %s BETWEEN 1 AND %d THEN %s END", m.D.CharLength(mime), fileKeyLength, mime)},
+	}}); err != nil {
 		return fmt.Errorf("backfill file size and mime_type from meta: %w", err)
 	}
 	// The skip conditions look at meta only where a column stayed NULL.
@@ -48,5 +50,6 @@ func updateFileTableSizeUp(m *dialect.Migrator) error {
 }
 
 // updateFileTableSizeDown drops the columns; meta still holds the values
-// they were filled from.
+// they were filled from. Nothing is derived, so a re-run has nothing to
+// prove current.
 func updateFileTableSizeDown(m *dialect.Migrator) error { return m.AlterTable(fileAt11, fileAt10) }

@@ -16,10 +16,12 @@ var fileAt12 = fileAt11.With(
 
 func updateFileTableProcessedUp(m *dialect.Migrator) error {
 	collection := m.D.JSONString("meta", "collection_name")
-	// Computed from meta alone, so a re-run (MySQL, after a crash) writes
-	// the same values.
+	// Computed from meta alone, so a re-run (MySQL, after a crash) that
+	// finds file already swapped in computes it again in place (Refill),
+	// for the files the application added or changed meanwhile (it was
+	// still at revision 11 and does not write processed).
 	processed := fmt.Sprintf("CASE WHEN %s > 0 THEN true ELSE false END", m.D.CharLength(collection))
-	if err := m.RebuildTable(fileAt11, fileAt12, dialect.Fill{Column: "processed", Expr: processed}); err != nil {
+	if err := m.Rebuild(dialect.Rebuild{From: fileAt11, To: fileAt12, Fills: []dialect.Fill{{Column: "processed", Expr: processed}}, Refill: true}); err != nil {
 		return fmt.Errorf("mark files with a collection as processed: %w", err)
 	}
 	// The skip conditions look at meta only where processed stayed false.
@@ -36,4 +38,6 @@ func updateFileTableProcessedUp(m *dialect.Migrator) error {
 	})
 }
 
+// updateFileTableProcessedDown drops the columns: nothing derived, nothing
+// for a re-run to prove current.
 func updateFileTableProcessedDown(m *dialect.Migrator) error { return m.AlterTable(fileAt12, fileAt11) }

@@ -22,10 +22,13 @@ func updateFileTablePathUp(m *dialect.Migrator) error {
 	absolute := fmt.Sprintf("substr(%s, 1, 1) = '/'", path)
 	isURI := fmt.Sprintf("%s LIKE '%%://%%'", path)
 	// One copy widens the column and converts the paths together. A
-	// converted path no longer starts with /, so a re-run (MySQL, after a
-	// crash) leaves it alone.
+	// converted path no longer starts with /, so converting again changes
+	// nothing: a re-run (MySQL, after a crash) that finds file already
+	// swapped in converts every row again in place (Refill), which catches
+	// the paths the application wrote meanwhile (it was still at
+	// revision 9).
 	toURI := fmt.Sprintf("CASE WHEN %s AND NOT (%s) THEN concat('file://', %s) ELSE %s END", absolute, isURI, path, path)
-	if err := m.RebuildTable(fileAt1, fileAt10, dialect.Fill{Column: "path", Expr: toURI}); err != nil {
+	if err := m.Rebuild(dialect.Rebuild{From: fileAt1, To: fileAt10, Fills: []dialect.Fill{{Column: "path", Expr: toURI}}, Refill: true}); err != nil {
 		return fmt.Errorf("turn local file paths into file:// URIs: %w", err)
 	}
 	return reportFileSkips(m, []*fileSkip{
@@ -55,9 +58,11 @@ func updateFileTablePathDown(m *dialect.Migrator) error {
 		return fmt.Errorf("%d file path(s) are longer than %d characters, the most file.path holds before this revision (files %s); nothing was changed: shorten those paths or delete those files, then roll back again",
 			n, fileKeyLength, dialect.Sample(sample))
 	}
-	// A re-run (MySQL, after a crash) finds plain paths and leaves them.
+	// Converting a plain path again leaves it: a re-run (MySQL, after a
+	// crash) that finds file already swapped in converts every row again
+	// in place (Refill), catching URIs the application wrote meanwhile.
 	toPath := fmt.Sprintf("CASE WHEN %s THEN substr(%s, 8) ELSE %s END", local, path, path)
-	if err := m.RebuildTable(fileAt10, fileAt1, dialect.Fill{Column: "path", Expr: toPath}); err != nil {
+	if err := m.Rebuild(dialect.Rebuild{From: fileAt10, To: fileAt1, Fills: []dialect.Fill{{Column: "path", Expr: toPath}}, Refill: true}); err != nil {
 		return fmt.Errorf("turn file:// URIs back into local paths: %w", err)
 	}
 	return nil

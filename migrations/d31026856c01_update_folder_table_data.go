@@ -95,9 +95,15 @@ var folderDataWinners = dialect.Table{
 
 // folderDataChatRebuild copies chat into its revision-6 shape, each chat
 // taking its winning folder (or none). message references chat.
+//
+// On MySQL a re-run after a crash starts the staging and winner tables
+// over from folder.items as it is then (the application, still at
+// revision 5, may have moved chats between folders meanwhile), and if an
+// interrupted run already swapped chat in, gives every chat its winner
+// again in place (Refill): chat.folder_id is proven current, not reused.
 func folderDataChatRebuild(m *dialect.Migrator) dialect.Rebuild {
 	return dialect.Rebuild{
-		From: chatAt2, To: chatAt6,
+		From: chatAt2, To: chatAt6, Refill: true,
 		Join: fmt.Sprintf("LEFT JOIN %s w ON w.%s = %s.%s",
 			m.Q(folderDataWinners.Name), m.Q("chat_id"), m.Q("chat"), m.Q("id")),
 		Fills:     []dialect.Fill{{Column: "folder_id", Expr: "w." + m.Q("folder_id")}},
@@ -121,6 +127,9 @@ func updateFolderTableDataUp(m *dialect.Migrator) error {
 	return m.AlterTable(folderAt5, folderAt6)
 }
 
+// Down, re-run on MySQL after a crash, starts its staging table over and
+// writes every folder's items from chat.folder_id as it is then: nothing of
+// the interrupted run is reused.
 func updateFolderTableDataDown(m *dialect.Migrator) error {
 	if err := m.AlterTable(folderAt6, folderAt5); err != nil {
 		return err

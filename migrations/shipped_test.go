@@ -23,13 +23,13 @@ var shipped = map[string]string{
 	"3781e22d8b01": "d4e921a6c979e94087f917e5bf0428b019cc48014661f8a0e647e4243d60f9ed", // update_message_table
 	"c69f45358db4": "369c1ceb61d85da54afc31e156a8400d7cd44f5e1728d6a841b18bd534ae0dd7", // add_folder_table
 	"4ace53fd72c8": "9ebcb871021427dac51654e6a0a6b2897da62116a591924ee3327be5954d90ee", // update_folder_table_datetime
-	"d31026856c01": "3779e2ca350ad5251fd216225b04c716892ecc8e06cb5ed27ed9303d96e50606", // update_folder_table_data
-	"1af9b942657b": "8e448e4c040bd788b2a191fb5da2ece1c37250a7c57b7d88b0c58d3891dea9bc", // migrate_tags
+	"d31026856c01": "79515526f67a3f5bf41971c9577ca5890174a5079516ef1225f19cecddc3a423", // update_folder_table_data
+	"1af9b942657b": "8fc7a482293a2b90010a76031aced0214b92e1f30c826da45aeed235855dd953", // migrate_tags
 	"3ab32c4b8f59": "8ee5b1e4ec031ebc6021b7c5535b73574ac06e2a44207af58716c2de53233dc3", // update_tags
 	"6a39f3d8e55c": "faf242d77b0b1d34dbcec2e6ed10c12df992e423e4be442eae45319465d34843", // add_knowledge_table
-	"c29facfe716b": "2169ae2a07c624d854fa61ef3ff9ce407b7f4d67f4015814cd6feef62560dd9c", // update_file_table_path
-	"7826ab40b532": "dfb2a0b17a6618880e56df40af7db1332141531813eb41de7f7b37b4f8a71de9", // update_file_table
-	"c0fbf31ca0db": "40af377e98bb9cb0bd5428499d1d66562519018e26938fbd9ae62dd601d64963", // update_file_table
+	"c29facfe716b": "aecf2a6b678ba06a9eea725791e8efd266435f7fc38081dbe6b35203e70e1877", // update_file_table_path
+	"7826ab40b532": "912f77fcc6eb9d1480f827ef6abd7333bff4e7bc5acbefef60a2ee061cfbdb5e", // update_file_table
+	"c0fbf31ca0db": "d6cccbd45bd43f86beb0f406f613400af5fe47e479819966ec2b50155e62efe6", // update_file_table
 	"922e7a387820": "9a4942494df6ded435a3997e63b6cba41c4ee81c16a92dd7ee1f2da97d0ca18c", // add_group_table
 	"ca81bd47c050": "4cf17c97fc43a3cdeed4e9099c93fab3626197c55824e8881945a74ce2a10c8a", // add_config_table
 	"af906e964978": "d5b22c0b7f529ceb128345c90b74dd2c168540f8b223264e13cd33e31dc416bd", // add_feedback_table
@@ -70,9 +70,12 @@ func TestShippedStepsUnchanged(t *testing.T) {
 // before a fix amended them, oldest first. Databases out there recorded
 // them, so each must stay listed in amendments.
 var earlierPins = map[string][]string{
-	"4ace53fd72c8": {"5a754781ed76f76e8e146ec5aad088b821d2621284c17279f7ffd9c0357c2321"}, // update_folder_table_datetime
-	"d31026856c01": {"d2fca6a3808cb87563d3eac6b2463ba3b89f1f5a1e3b2f3e39dcacb4888126cb"}, // update_folder_table_data
-	"1af9b942657b": {"273e41030da139f374c237502f7bb3d386a04b21a3c0005f7a56b0390bf5f8b0"}, // migrate_tags
+	"4ace53fd72c8": {"5a754781ed76f76e8e146ec5aad088b821d2621284c17279f7ffd9c0357c2321"},                                                                     // update_folder_table_datetime
+	"d31026856c01": {"d2fca6a3808cb87563d3eac6b2463ba3b89f1f5a1e3b2f3e39dcacb4888126cb", "3779e2ca350ad5251fd216225b04c716892ecc8e06cb5ed27ed9303d96e50606"}, // update_folder_table_data
+	"1af9b942657b": {"273e41030da139f374c237502f7bb3d386a04b21a3c0005f7a56b0390bf5f8b0", "8e448e4c040bd788b2a191fb5da2ece1c37250a7c57b7d88b0c58d3891dea9bc"}, // migrate_tags
+	"c29facfe716b": {"2169ae2a07c624d854fa61ef3ff9ce407b7f4d67f4015814cd6feef62560dd9c"},                                                                     // update_file_table_path
+	"7826ab40b532": {"dfb2a0b17a6618880e56df40af7db1332141531813eb41de7f7b37b4f8a71de9"},                                                                     // update_file_table
+	"c0fbf31ca0db": {"40af377e98bb9cb0bd5428499d1d66562519018e26938fbd9ae62dd601d64963"},                                                                     // update_file_table
 }
 
 // TestAmendmentsListEarlierVersions: every earlier released checksum of a
@@ -107,7 +110,7 @@ func TestAmendmentsListEarlierVersions(t *testing.T) {
 			}
 		}
 	}
-	if got := Amendments("1af9b942657b"); len(got) != 1 || got[0].Checksum != earlierPins["1af9b942657b"][0] {
+	if got := Amendments("1af9b942657b"); len(got) != len(earlierPins["1af9b942657b"]) || got[0].Checksum != earlierPins["1af9b942657b"][0] {
 		t.Errorf("Amendments(1af9b942657b) = %v", got)
 	}
 	if _, ok := Amended("1af9b942657b", shipped["1af9b942657b"]); ok {

@@ -75,6 +75,9 @@ func renderStatus(w io.Writer, st db.Status) error {
 	if len(st.UnrecordedTables) > 0 {
 		fmt.Fprintf(tw, "unrecorded\t%s: up and down refuse this database; run \"schema adopt\"\n", st.UnrecordedSummary())
 	}
+	if st.Unfinished != nil {
+		fmt.Fprintf(tw, "unfinished\t%s\n", st.Unfinished.Summary)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -39,6 +39,10 @@ func (discard) Progress(int64, int64) {}
 type CrashPlan struct {
 	After int
 	Seen  int
+	// Before, if set, crashes instead at the first write statement that
+	// contains it (After is then ignored): a crash at a named point, such
+	// as a rebuild's RENAME TABLE.
+	Before string
 }
 
 // ErrInjectedCrash is the error of a crash injected by a CrashPlan.
@@ -75,6 +79,7 @@ type Migrator struct {
 	crash  *CrashPlan
 	writes *StepWrites
 	shapes *ShapeRecorder // nil unless `schema new` is reading the chain
+	step   StepRef        // the step run, for its progress journal
 }
 
 // wroteRows records that the step changed rows.
@@ -85,11 +90,17 @@ func (m *Migrator) wroteRows() {
 }
 
 // write is called before every statement that changes the database.
-func (m *Migrator) write() error {
+func (m *Migrator) write(query string) error {
 	if m.crash == nil {
 		return nil
 	}
 	m.crash.Seen++
+	if m.crash.Before != "" {
+		if strings.Contains(query, m.crash.Before) {
+			return ErrInjectedCrash
+		}
+		return nil
+	}
 	if m.crash.After >= 0 && m.crash.Seen > m.crash.After {
 		return ErrInjectedCrash
 	}
@@ -110,6 +121,7 @@ func NewMigrator(tx *gorm.DB) (*Migrator, error) {
 		m.crash, _ = ctx.Value(crashKey{}).(*CrashPlan)
 		m.writes, _ = ctx.Value(writesKey{}).(*StepWrites)
 		m.shapes, _ = ctx.Value(shapesKey{}).(*ShapeRecorder)
+		m.step, _ = ctx.Value(stepKey{}).(StepRef)
 	}
 	return m, nil
 }
@@ -132,7 +144,7 @@ func (m *Migrator) Exec(query string, args ...any) error {
 
 // exec runs a statement the dialect issues for a schema change.
 func (m *Migrator) exec(query string, args ...any) error {
-	if err := m.write(); err != nil {
+	if err := m.write(query); err != nil {
 		return err
 	}
 	if err := m.DB.Exec(query, args...).Error; err != nil {
@@ -144,7 +156,7 @@ func (m *Migrator) exec(query string, args ...any) error {
 // ExecCount runs one statement and returns the rows it affected.
 func (m *Migrator) ExecCount(query string, args ...any) (int64, error) {
 	m.wroteRows()
-	if err := m.write(); err != nil {
+	if err := m.write(query); err != nil {
 		return 0, err
 	}
 	res := m.DB.Exec(query, args...)
@@ -327,7 +339,7 @@ func flat(rows [][]any) []any {
 // slice argument into a list.
 func (m *Migrator) execNative(query string, args ...any) error {
 	m.wroteRows()
-	if err := m.write(); err != nil {
+	if err := m.write(query); err != nil {
 		return err
 	}
 	ctx := m.DB.Statement.Context
@@ -348,7 +360,7 @@ func (m *Migrator) Atomic(fn func(*Migrator) error) error {
 		return fn(m)
 	}
 	return m.DB.Transaction(func(tx *gorm.DB) error {
-		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep, crash: m.crash, writes: m.writes, shapes: m.shapes})
+		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep, crash: m.crash, writes: m.writes, shapes: m.shapes, step: m.step})
 	})
 }
 

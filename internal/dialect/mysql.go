@@ -251,12 +251,18 @@ func (a mysqlAlter) hasColumn(c string) bool { return a.mg.HasColumn(a.to.Name, 
 // some value would not survive.
 func (a mysqlAlter) checkConversions() error {
 	for _, c := range a.p.conversions() {
+		// A conversion half done (its temporary column is there) is checked
+		// again while the old column is: the application, still at the
+		// previous revision, may have written values since that do not
+		// convert. Once the old column is gone, the values are converted.
+		done := false
 		if a.hasColumn(tmpColumn(c.To.Name)) {
-			continue // a conversion is half done; its values were checked then
-		}
-		done, err := a.d.hasType(a.m, a.to.Name, c.To.Name, c.To.Type)
-		if err != nil {
-			return err
+			done = !a.hasColumn(c.From.Name)
+		} else {
+			var err error
+			if done, err = a.d.hasType(a.m, a.to.Name, c.To.Name, c.To.Type); err != nil {
+				return err
+			}
 		}
 		if !done {
 			if err := checkConvertible(a.m, a.from, c); err != nil {

@@ -25,6 +25,16 @@ type Rebuild struct {
 	// one row per row of the table.
 	Join      string
 	Referrers []Referrer
+	// Refill says the fills can be computed again from the rows as they
+	// are: the fill of a value already filled gives it back, and the Join's
+	// table is there again whenever the rebuild runs. Where DDL commits on
+	// its own (MySQL), a re-run that finds the table already swapped in by
+	// an interrupted run then applies the fills again in place, so that
+	// rows the application wrote or changed since the swap (it kept running
+	// at the previous revision) get them too. Without it, those rows keep
+	// what the application wrote (right where the fills come from a
+	// staging table made before the swap, which newer edits must win over).
+	Refill bool
 }
 
 // Referrer is another table's foreign key to a rebuilt table.
@@ -299,13 +309,16 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 	from, to := r.From, r.To
 	t, tmp, old := to.Name, to.Name+"__new", to.Name+"__old"
 	mg := m.DB.Migrator()
-	swapped := mg.HasTable(old)
+	// The swap's checkpoint also tells a finished rebuild that kept the
+	// shape and cleared its marker: it is not copied again.
+	swapped, err := m.Reached(rebuiltPoint(t))
+	if err != nil {
+		return err
+	}
 	if !swapped {
-		comment, err := d.tableComment(m, t)
-		if err != nil {
+		if swapped, err = d.swapped(m, t); err != nil {
 			return err
 		}
-		swapped = comment == rebuildMarker
 	}
 	if !swapped && !sameColumns(from, to) {
 		done, err := d.hasShape(m, to)
@@ -314,6 +327,7 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 		}
 		swapped = done
 	}
+	resumed := swapped // found swapped in by an interrupted run
 	if !swapped {
 		found, err := m.Strings(`SELECT CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME) FROM information_schema.REFERENTIAL_CONSTRAINTS
 			WHERE CONSTRAINT_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME = ? AND TABLE_NAME <> ?`, t, t)
@@ -340,6 +354,15 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 		if err := m.exec(fmt.Sprintf("RENAME TABLE %s TO %s, %s TO %s", d.Quote(t), d.Quote(old), d.Quote(tmp), d.Quote(t))); err != nil {
 			return err
 		}
+		// Written before t__old goes, so the swap is never unseen.
+		if err := m.Checkpoint(rebuiltPoint(t)); err != nil {
+			return err
+		}
+	}
+	if resumed && r.Refill && len(r.Fills) > 0 {
+		if err := d.refill(m, r); err != nil {
+			return err
+		}
 	}
 	if err := m.exec("DROP TABLE IF EXISTS " + d.Quote(old)); err != nil {
 		return err
@@ -359,16 +382,50 @@ func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
 		}
 	}
 	for _, f := range to.ForeignKeys {
-		if err := d.addForeignKey(m, t, f); err != nil {
+		// Rows the application wrote between the swap and now were not
+		// held by the key (see the referrers below).
+		if err := d.addForeignKeyAfterSwap(m, t, f); err != nil {
 			return err
 		}
 	}
 	for _, ref := range r.Referrers {
-		if err := d.addForeignKey(m, ref.Table, ref.Key); err != nil {
+		// While the key was dropped, the application may have deleted rows
+		// of t (its run is not held up by the migration lock), and a crash
+		// may have left the key dropped for as long as it took to run the
+		// step again: the referencing rows get what the key's ON DELETE
+		// would have done to them.
+		if err := d.addForeignKeyAfterSwap(m, ref.Table, ref.Key); err != nil {
 			return err
 		}
 	}
 	return m.exec(fmt.Sprintf("ALTER TABLE %s COMMENT ''", d.Quote(t)))
+}
+
+// refill applies a rebuild's fills again in place, to every row of the
+// swapped-in table, in one statement (atomic on InnoDB, so a crash
+// repeats it whole).
+func (d mysqlDialect) refill(m *Migrator, r Rebuild) error {
+	t := d.Quote(r.To.Name)
+	sets := make([]string, len(r.Fills))
+	for i, f := range r.Fills {
+		sets[i] = t + "." + d.Quote(f.Column) + " = " + f.Expr
+	}
+	q := "UPDATE " + t
+	if r.Join != "" {
+		q += " " + r.Join
+	}
+	return m.Exec(q + " SET " + strings.Join(sets, ", "))
+}
+
+// swapped reports whether an interrupted rebuild of t swapped its copy in
+// and has not cleared its marker: t__old is still there, or t carries the
+// marker.
+func (d mysqlDialect) swapped(m *Migrator, t string) (bool, error) {
+	if m.DB.Migrator().HasTable(t + "__old") {
+		return true, nil
+	}
+	comment, err := d.tableComment(m, t)
+	return comment == rebuildMarker, err
 }
 
 func (d mysqlDialect) tableComment(m *Migrator, table string) (string, error) {
@@ -417,6 +474,26 @@ func (d mysqlDialect) hasShape(m *Migrator, t Table) (bool, error) {
 	return n == len(t.Columns), rows.Err()
 }
 
+// addForeignKeyAfterSwap adds a key a rebuild dropped or has not built
+// yet, first giving the rows that name a deleted row what the key's ON
+// DELETE would have done (applyDeleteAction). After a CASCADE or SET NULL
+// no row can break the key, so the check's join is not run again.
+func (d mysqlDialect) addForeignKeyAfterSwap(m *Migrator, table string, f ForeignKey) error {
+	if m.DB.Migrator().HasConstraint(table, f.Name) {
+		return nil
+	}
+	handled, err := m.applyDeleteAction(table, f)
+	if err != nil {
+		return err
+	}
+	if !handled {
+		if err := checkForeignKey(m, table, f); err != nil {
+			return err
+		}
+	}
+	return d.addForeignKeyUnchecked(m, table, f)
+}
+
 // addForeignKey checks the key holds with one join, then adds it with
 // foreign_key_checks off, which InnoDB does in place; with checks on it
 // copies the whole table. A failing row is named rather than left to the
@@ -428,6 +505,11 @@ func (d mysqlDialect) addForeignKey(m *Migrator, table string, f ForeignKey) err
 	if err := checkForeignKey(m, table, f); err != nil {
 		return err
 	}
+	return d.addForeignKeyUnchecked(m, table, f)
+}
+
+// addForeignKeyUnchecked adds a key known to hold, with checks off.
+func (d mysqlDialect) addForeignKeyUnchecked(m *Migrator, table string, f ForeignKey) error {
 	if err := m.exec("SET SESSION foreign_key_checks = 0"); err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ import (
 )
 
 // Bookkeeping tables that are not part of the application schema.
-var Bookkeeping = []string{"schema_migrations", "alembic_version"}
+var Bookkeeping = []string{"schema_migrations", "schema_migrations_progress", "alembic_version"}
 
 // Snapshot is the comparable shape of one database's application tables.
 type Snapshot struct {

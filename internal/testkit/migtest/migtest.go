@@ -33,7 +33,13 @@ type DB struct {
 // New returns a fresh, empty database of the dialect.
 func New(t testing.TB, dialectName string) *DB {
 	t.Helper()
-	url := testdb.URL(t, dialectName)
+	return Open(t, dialectName, testdb.URL(t, dialectName))
+}
+
+// Open opens the database at url (of the dialect), for a test that also
+// hands the URL to the binary.
+func Open(t testing.TB, dialectName, url string) *DB {
+	t.Helper()
 	r, err := db.Open(context.Background(), url)
 	if err != nil {
 		t.Fatalf("open %s: %v", dialectName, err)
@@ -422,6 +428,29 @@ func (d *DB) RunStep(fn func(*dialect.Migrator) error, after int) (int, error) {
 	m, err := dialect.NewMigrator(d.G.WithContext(dialect.WithCrashPlan(context.Background(), plan)))
 	if err != nil {
 		d.T.Fatal(err)
+	}
+	err = fn(m)
+	return plan.Seen, err
+}
+
+// RunStepOf is RunStep for one direction of step s, as the runner runs it:
+// marked started in the progress journal (MySQL) and with the step named,
+// so that its checkpoints are kept. Like RunStep it records nothing.
+func (d *DB) RunStepOf(s migrations.Step, up bool, after int) (int, error) {
+	d.T.Helper()
+	ref, err := dialect.JournalStarted(d.G, dialect.StepRef{ID: s.ID, Up: up})
+	if err != nil {
+		d.T.Fatal(err)
+	}
+	ctx := dialect.WithStep(context.Background(), ref)
+	plan := &dialect.CrashPlan{After: after}
+	m, err := dialect.NewMigrator(d.G.WithContext(dialect.WithCrashPlan(ctx, plan)))
+	if err != nil {
+		d.T.Fatal(err)
+	}
+	fn := s.Down
+	if up {
+		fn = s.Up
 	}
 	err = fn(m)
 	return plan.Seen, err
