@@ -98,6 +98,9 @@ type Dialect interface {
 	dropTable(m *Migrator, name string) error
 	alterTable(m *Migrator, from, to Table, fills []Fill) error
 	rebuildTable(m *Migrator, r Rebuild) error
+	// rebuildSwapped reports whether an interrupted rebuild of table got
+	// past its swap (NoTransactions dialects; always false elsewhere).
+	rebuildSwapped(m *Migrator, table string) (bool, error)
 	dropForeignKey(m *Migrator, table, name string) error
 	updateFromValues(m *Migrator, table string, key Column, cols []Column, rows [][]any) error
 	insertRows(m *Migrator, table string, cols []Column, rows [][]any, c Conflict) error

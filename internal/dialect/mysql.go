@@ -581,3 +581,230 @@ func (d mysqlDialect) createMigrationsTable(m *Migrator, name string) error {
 	}
 	return addChecksumColumn(m, name)
 }
+
+// Table rebuilds on this database (the shared part is in rebuild.go).
+
+func (mysqlDialect) analyze(*Migrator, string) error { return nil }
+
+// rebuildTable on MySQL survives a crash at any statement: the copy goes
+// to t__new, created with a marker comment, and RENAME TABLE swaps both
+// names in one statement (the old table becoming t__old). What is left
+// shows how far an interrupted run got: t__old, or t carrying the marker,
+// means the swap happened; a change of shape shows in t's columns too. The
+// marker is cleared last. A rebuild found finished is not repeated, except
+// one that keeps the shape and was interrupted after clearing its marker:
+// it copies again, to the same result.
+func (d mysqlDialect) rebuildTable(m *Migrator, r Rebuild) error {
+	from, to := r.From, r.To
+	t, tmp, old := to.Name, to.Name+"__new", to.Name+"__old"
+	mg := m.DB.Migrator()
+	// The swap's checkpoint also tells a finished rebuild that kept the
+	// shape and cleared its marker: it is not copied again.
+	swapped, err := m.Reached(rebuiltPoint(t))
+	if err != nil {
+		return err
+	}
+	if !swapped {
+		if swapped, err = d.rebuildSwapped(m, t); err != nil {
+			return err
+		}
+	}
+	if !swapped && !sameColumns(from, to) {
+		done, err := d.hasShape(m, to)
+		if err != nil {
+			return err
+		}
+		swapped = done
+	}
+	resumed := swapped // found swapped in by an interrupted run
+	if !swapped {
+		found, err := m.Strings(`SELECT CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME) FROM information_schema.REFERENTIAL_CONSTRAINTS
+			WHERE CONSTRAINT_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME = ? AND TABLE_NAME <> ?`, t, t)
+		if err != nil {
+			return err
+		}
+		if err := prepareRebuild(m, r, found); err != nil {
+			return err
+		}
+		// A partial copy left by an interrupted run is started again.
+		if err := m.exec("DROP TABLE IF EXISTS " + d.Quote(tmp)); err != nil {
+			return err
+		}
+		opts, err := d.tableOptions(m.DB)
+		if err != nil {
+			return err
+		}
+		if err := m.exec(createTableSQL(d, bareShape(to), tmp, false, true) + " " + opts + " COMMENT '" + rebuildMarker + "'"); err != nil {
+			return err
+		}
+		if err := newCopy(d, r, tmp).inBatches(m); err != nil {
+			return err
+		}
+		if err := m.exec(fmt.Sprintf("RENAME TABLE %s TO %s, %s TO %s", d.Quote(t), d.Quote(old), d.Quote(tmp), d.Quote(t))); err != nil {
+			return err
+		}
+		// Written before t__old goes, so the swap is never unseen.
+		if err := m.Checkpoint(rebuiltPoint(t)); err != nil {
+			return err
+		}
+	}
+	if resumed && r.Refill && len(r.Fills) > 0 {
+		if err := d.refill(m, r); err != nil {
+			return err
+		}
+	}
+	if err := m.exec("DROP TABLE IF EXISTS " + d.Quote(old)); err != nil {
+		return err
+	}
+	for _, i := range to.Indexes {
+		if !mg.HasIndex(t, i.Name) {
+			if err := m.exec(createIndexSQL(d, t, i, false)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range to.Checks {
+		if !mg.HasConstraint(t, c.Name) {
+			if err := m.exec(fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(t), checkDef(d, c))); err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range to.ForeignKeys {
+		// Rows the application wrote between the swap and now were not
+		// held by the key (see the referrers below).
+		if err := d.addForeignKeyAfterSwap(m, t, f); err != nil {
+			return err
+		}
+	}
+	for _, ref := range r.Referrers {
+		// While the key was dropped, the application may have deleted rows
+		// of t (its run is not held up by the migration lock), and a crash
+		// may have left the key dropped for as long as it took to run the
+		// step again: the referencing rows get what the key's ON DELETE
+		// would have done to them.
+		if err := d.addForeignKeyAfterSwap(m, ref.Table, ref.Key); err != nil {
+			return err
+		}
+	}
+	return m.exec(fmt.Sprintf("ALTER TABLE %s COMMENT ''", d.Quote(t)))
+}
+
+// refill applies a rebuild's fills again in place, to every row of the
+// swapped-in table, in one statement (atomic on InnoDB, so a crash
+// repeats it whole).
+func (d mysqlDialect) refill(m *Migrator, r Rebuild) error {
+	t := d.Quote(r.To.Name)
+	sets := make([]string, len(r.Fills))
+	for i, f := range r.Fills {
+		sets[i] = t + "." + d.Quote(f.Column) + " = " + f.Expr
+	}
+	q := "UPDATE " + t
+	if r.Join != "" {
+		q += " " + r.Join
+	}
+	return m.Exec(q + " SET " + strings.Join(sets, ", "))
+}
+
+// rebuildSwapped reports whether an interrupted rebuild of t swapped its copy in
+// and has not cleared its marker: t__old is still there, or t carries the
+// marker.
+func (d mysqlDialect) rebuildSwapped(m *Migrator, t string) (bool, error) {
+	if m.DB.Migrator().HasTable(t + "__old") {
+		return true, nil
+	}
+	comment, err := d.tableComment(m, t)
+	return comment == rebuildMarker, err
+}
+
+func (d mysqlDialect) tableComment(m *Migrator, table string) (string, error) {
+	c, err := m.Strings(`SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, table)
+	if err != nil || len(c) == 0 {
+		return "", err
+	}
+	return c[0], nil
+}
+
+// hasShape reports whether a table already has exactly the columns of t,
+// with their types: how a re-run tells a finished rebuild from the old table.
+func (d mysqlDialect) hasShape(m *Migrator, t Table) (bool, error) {
+	rows, err := m.Rows(`SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, t.Name)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return false, err
+		}
+		c, ok := t.Column(name)
+		if !ok || !slices.Contains(mysqlDataTypes[c.Type], strings.ToLower(typ)) {
+			return false, rows.Err()
+		}
+		n++
+	}
+	return n == len(t.Columns), rows.Err()
+}
+
+// addForeignKeyAfterSwap adds a key a rebuild dropped or has not built
+// yet, first giving the rows that name a deleted row what the key's ON
+// DELETE would have done (applyDeleteAction). After a CASCADE or SET NULL
+// no row can break the key, so the check's join is not run again.
+func (d mysqlDialect) addForeignKeyAfterSwap(m *Migrator, table string, f ForeignKey) error {
+	if m.DB.Migrator().HasConstraint(table, f.Name) {
+		return nil
+	}
+	handled, err := m.applyDeleteAction(table, f)
+	if err != nil {
+		return err
+	}
+	if !handled {
+		if err := checkForeignKey(m, table, f); err != nil {
+			return err
+		}
+	}
+	return d.addForeignKeyUnchecked(m, table, f)
+}
+
+// addForeignKey checks the key holds with one join, then adds it with
+// foreign_key_checks off, which InnoDB does in place; with checks on it
+// copies the whole table. A failing row is named rather than left to the
+// server's generic error.
+func (d mysqlDialect) addForeignKey(m *Migrator, table string, f ForeignKey) error {
+	if m.DB.Migrator().HasConstraint(table, f.Name) {
+		return nil
+	}
+	if err := checkForeignKey(m, table, f); err != nil {
+		return err
+	}
+	return d.addForeignKeyUnchecked(m, table, f)
+}
+
+// addForeignKeyUnchecked adds a key known to hold, with checks off.
+func (d mysqlDialect) addForeignKeyUnchecked(m *Migrator, table string, f ForeignKey) error {
+	if err := m.exec("SET SESSION foreign_key_checks = 0"); err != nil {
+		return err
+	}
+	err := m.exec(fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(table), fkDef(d, f)))
+	if restore := m.DB.Exec("SET SESSION foreign_key_checks = 1").Error; err == nil {
+		err = restore
+	}
+	return err
+}
+
+func (d mysqlDialect) dropForeignKey(m *Migrator, table, name string) error {
+	mg := m.DB.Migrator()
+	if mg.HasConstraint(table, name) {
+		if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP FOREIGN KEY %s", d.Quote(table), d.Quote(name))); err != nil {
+			return err
+		}
+	}
+	// The index InnoDB made for the key is not the table's to keep.
+	if mg.HasIndex(table, name) {
+		return m.exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", d.Quote(table), d.Quote(name)))
+	}
+	return nil
+}

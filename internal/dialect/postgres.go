@@ -555,3 +555,75 @@ func (d postgresDialect) createMigrationsTable(m *Migrator, name string) error {
 	}
 	return m.exec(fmt.Sprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s", d.Quote(name), checksumColumnDef(d)))
 }
+
+// Table rebuilds on this database (the shared part is in rebuild.go).
+
+// rebuildSwapped: a step here is a transaction, never found half done.
+func (postgresDialect) rebuildSwapped(*Migrator, string) (bool, error) { return false, nil }
+
+func (d postgresDialect) analyze(m *Migrator, table string) error {
+	return m.exec("ANALYZE " + d.Quote(table))
+}
+
+func (d postgresDialect) rebuildTable(m *Migrator, r Rebuild) error {
+	to := r.To
+	found, err := m.Strings(`SELECT conrelid::regclass::text || '.' || conname FROM pg_constraint
+		WHERE contype = 'f' AND confrelid = `+pgTableOID+` AND conrelid <> confrelid`, d.Quote(to.Name))
+	if err != nil {
+		return err
+	}
+	for i, f := range found { // regclass text quotes names that need it
+		found[i] = strings.ReplaceAll(f, `"`, "")
+	}
+	if err := prepareRebuild(m, r, found); err != nil {
+		return err
+	}
+	tmp := to.Name + "__new"
+	for _, s := range []string{
+		"DROP TABLE IF EXISTS " + d.Quote(tmp),
+		createTableSQL(d, bareShape(to), tmp, false, false),
+	} {
+		if err := m.exec(s); err != nil {
+			return err
+		}
+	}
+	if err := newCopy(d, r, tmp).whole(m); err != nil {
+		return err
+	}
+	stmts := []string{
+		"DROP TABLE " + d.Quote(to.Name),
+		fmt.Sprintf("ALTER TABLE %s RENAME TO %s", d.Quote(tmp), d.Quote(to.Name)),
+		fmt.Sprintf("ALTER INDEX IF EXISTS %s RENAME TO %s", d.Quote(tmp+"_pkey"), d.Quote(to.Name+"_pkey")),
+	}
+	stmts = append(stmts, d.finishSQL(to)...)
+	for _, ref := range r.Referrers {
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(ref.Table), fkDef(d, ref.Key)))
+	}
+	for _, s := range stmts {
+		if err := m.exec(s); err != nil {
+			return err
+		}
+	}
+	// The new table has no statistics, and the next statement (or step)
+	// may join it.
+	return d.analyze(m, to.Name)
+}
+
+// finishSQL builds what bareShape left out.
+func (d postgresDialect) finishSQL(t Table) []string {
+	var out []string
+	for _, i := range t.Indexes {
+		out = append(out, createIndexSQL(d, t.Name, i, true))
+	}
+	for _, c := range t.Checks {
+		out = append(out, fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(t.Name), checkDef(d, c)))
+	}
+	for _, f := range t.ForeignKeys {
+		out = append(out, fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(t.Name), fkDef(d, f)))
+	}
+	return out
+}
+
+func (d postgresDialect) dropForeignKey(m *Migrator, table, name string) error {
+	return m.exec(fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", d.Quote(table), d.Quote(name)))
+}

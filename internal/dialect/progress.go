@@ -125,7 +125,7 @@ func (m *Migrator) Rebuilt(table string) (bool, error) {
 	if ok, err := m.Reached(rebuiltPoint(table)); ok || err != nil {
 		return ok, err
 	}
-	return m.D.(mysqlDialect).swapped(m, table)
+	return m.D.rebuildSwapped(m, table)
 }
 
 // ensureProgressTable creates the journal's table if it is missing. It is

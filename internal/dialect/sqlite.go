@@ -409,3 +409,28 @@ func (d sqliteDialect) createMigrationsTable(m *Migrator, name string) error {
 	}
 	return addChecksumColumn(m, name)
 }
+
+// Table rebuilds on this database (the shared part is in rebuild.go).
+
+// rebuildSwapped: a step here is a transaction, never found half done.
+func (sqliteDialect) rebuildSwapped(*Migrator, string) (bool, error) { return false, nil }
+
+func (sqliteDialect) analyze(*Migrator, string) error { return nil }
+
+// rebuildTable on SQLite leaves referrers alone (keys are off during a run
+// and name the table, which keeps its name), but refuses undeclared ones
+// all the same, so that a step behaves alike on every dialect.
+func (d sqliteDialect) rebuildTable(m *Migrator, r Rebuild) error {
+	found, err := m.Strings(`SELECT DISTINCT t.name FROM sqlite_master t, pragma_foreign_key_list(t.name) k
+		WHERE t.type = 'table' AND k."table" = ? AND t.name <> ? ORDER BY t.name`, r.To.Name, r.To.Name)
+	if err != nil {
+		return err
+	}
+	if err := prepareRebuild(m, r, found); err != nil {
+		return err
+	}
+	return d.rebuild(m, r)
+}
+
+// dropForeignKey on SQLite leaves the key to the table's next rebuild.
+func (sqliteDialect) dropForeignKey(*Migrator, string, string) error { return nil }
