@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/db"
-	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/crash"
 	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
@@ -319,7 +319,7 @@ func TestAlembicMovedByOpenWebUI(t *testing.T) {
 // reporter, which hears of each step before it starts.
 type crashAt struct {
 	step string
-	plan *dialect.CrashPlan
+	plan *crash.Plan
 }
 
 func (c *crashAt) StepStarted(s db.StepResult) {
@@ -341,10 +341,10 @@ func TestAlembicFollowsEachStep(t *testing.T) {
 		if _, err := m.Runner.Adopt(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		plan := &dialect.CrashPlan{After: -1}
-		ctx := dialect.WithCrashPlan(context.Background(), plan)
+		plan := &crash.Plan{After: -1}
+		ctx := crash.With(context.Background(), plan)
 		_, err := m.Runner.Up(ctx, "", db.Options{Reporter: &crashAt{step: failing, plan: plan}})
-		if !errors.Is(err, dialect.ErrInjectedCrash) || !strings.Contains(err.Error(), failing) {
+		if !errors.Is(err, crash.ErrInjected) || !strings.Contains(err.Error(), failing) {
 			t.Fatalf("up: err = %v, want the injected crash in step %s", err, failing)
 		}
 		if got := m.Current(); got != first {

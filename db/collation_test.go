@@ -11,6 +11,7 @@ import (
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/crash"
 	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
@@ -369,15 +370,15 @@ func TestCollationConversionCrash(t *testing.T) {
 				src.T = t
 				defer func() { src.T = nil }()
 				old := oldCollationCopy(t, src)
-				plan := &dialect.CrashPlan{After: k}
-				_, err := old.Runner.Up(dialect.WithCrashPlan(ctx, plan), "c69f45358db4", db.Options{})
+				plan := &crash.Plan{After: k}
+				_, err := old.Runner.Up(crash.With(ctx, plan), "c69f45358db4", db.Options{})
 				if crashed = err != nil; !crashed {
 					if k < 5 {
 						t.Fatalf("the conversion made only %d writes", k)
 					}
 					return
 				}
-				if !strings.Contains(err.Error(), dialect.ErrInjectedCrash.Error()) {
+				if !strings.Contains(err.Error(), crash.ErrInjected.Error()) {
 					t.Fatalf("crash at write %d: %v", k+1, err)
 				}
 				if _, err := old.Runner.Up(ctx, "c69f45358db4", db.Options{}); err != nil {
@@ -414,9 +415,9 @@ func TestCollationConversionCrashOneTable(t *testing.T) {
 			t.Run(fmt.Sprintf("crash_at_write_%02d", k+1), func(t *testing.T) {
 				d := migtest.At(t, dl, fixtures.Head(t))
 				d.Exec("ALTER TABLE config CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
-				_, err := d.Runner.Up(dialect.WithCrashPlan(ctx, &dialect.CrashPlan{After: k}), "", db.Options{})
+				_, err := d.Runner.Up(crash.With(ctx, &crash.Plan{After: k}), "", db.Options{})
 				if crashed = err != nil; crashed {
-					if !strings.Contains(err.Error(), dialect.ErrInjectedCrash.Error()) {
+					if !strings.Contains(err.Error(), crash.ErrInjected.Error()) {
 						t.Fatalf("crash at write %d: %v", k+1, err)
 					}
 					if _, err := d.Runner.Up(ctx, "", db.Options{}); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/crash"
 	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
@@ -93,7 +94,7 @@ func runDirect(t *testing.T, d *migtest.DB, s migrations.Step, up bool, after in
 		if err != nil {
 			t.Fatalf("clean run: %v", err)
 		}
-	case !errors.Is(err, dialect.ErrInjectedCrash):
+	case !errors.Is(err, crash.ErrInjected):
 		t.Fatalf("run crashing after %d writes: err = %v, want the injected crash", after, err)
 	}
 	return seen

@@ -248,7 +248,7 @@ func tablesByRevision(chain []migrations.Step) ([][]string, error) {
 	defer d.Close()
 	rec := dialect.NewShapeRecorder()
 	notes := &tableNotes{rec: rec}
-	if _, err := d.Up(dialect.WithShapeRecorder(ctx, rec), "", Options{Reporter: notes}); err != nil {
+	if _, err := d.Up(dialect.WithHooks(ctx, dialect.Hooks{Shapes: rec}), "", Options{Reporter: notes}); err != nil {
 		return nil, fmt.Errorf("run the chain on a scratch SQLite database to learn its tables: %w", err)
 	}
 	notes.note()

@@ -27,7 +27,7 @@ func HeadShapes(ctx context.Context) ([]dialect.Table, error) {
 	// A fresh database: the table guard has nothing to check, and would
 	// run the chain once more to learn its tables.
 	ctx = context.WithValue(ctx, learningTables{}, true)
-	if _, err := d.Up(dialect.WithShapeRecorder(ctx, rec), "", Options{}); err != nil {
+	if _, err := d.Up(dialect.WithHooks(ctx, dialect.Hooks{Shapes: rec}), "", Options{}); err != nil {
 		return nil, fmt.Errorf("run the chain on a scratch SQLite database: %w", err)
 	}
 	shapes := rec.Tables()

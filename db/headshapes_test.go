@@ -38,7 +38,7 @@ func TestHeadShapesRefuseChangesTheRecorderMissed(t *testing.T) {
 			}
 			defer d.Close()
 			rec := dialect.NewShapeRecorder()
-			m, err := dialect.NewMigrator(d.DB.WithContext(dialect.WithShapeRecorder(ctx, rec)))
+			m, err := dialect.NewMigrator(d.DB.WithContext(dialect.WithHooks(ctx, dialect.Hooks{Shapes: rec})))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -455,14 +455,14 @@ func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Re
 		live.StepStarted(r)
 	}
 	rep := &stepReporter{result: &r, live: live}
-	writes := &dialect.StepWrites{}
 	// MySQL: the step is marked started in its progress journal, so that
 	// its leftovers are known as such if it is interrupted.
 	ref, err := dialect.JournalStarted(db.WithContext(ctx), dialect.StepRef{ID: a.step.ID, Up: a.up})
 	if err != nil {
 		return r, fmt.Errorf("step %s (%s): %w", a.step.ID, a.step.Name, err)
 	}
-	tx := db.WithContext(dialect.WithStep(dialect.WithStepWrites(dialect.WithReporter(ctx, rep), writes), ref))
+	run := &dialect.StepRun{Reporter: rep, Step: ref, Hooks: dialect.HooksFrom(ctx)}
+	tx := db.WithContext(dialect.WithStepRun(ctx, run))
 	g := gormigrate.New(tx, &gormigrate.Options{
 		TableName:    MigrationsTable,
 		IDColumnName: "id",
@@ -478,7 +478,7 @@ func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Re
 		err = finishStep(tx, d.target.Dialect.RunMode(), a)
 	}
 	// A step that changed only the schema cannot have broken a reference.
-	if err == nil && writes.WroteRows() {
+	if err == nil && run.Writes.WroteRows() {
 		err = d.target.Dialect.CheckStep(tx)
 	}
 	r.Duration = time.Since(start)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/crash"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
@@ -526,11 +527,11 @@ func TestMigrateTagsRoundTrip(t *testing.T) {
 // as the runner does on MySQL, and makes its write number k+1 fail.
 func tagsCrashAfter(t *testing.T, d *migtest.DB, fn func(*dialect.Migrator) error, k int) {
 	t.Helper()
-	m, err := dialect.NewMigrator(d.G.WithContext(dialect.WithCrashPlan(context.Background(), &dialect.CrashPlan{After: k})))
+	m, err := dialect.NewMigrator(d.G.WithContext(crash.With(context.Background(), &crash.Plan{After: k})))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := fn(m); !errors.Is(err, dialect.ErrInjectedCrash) {
+	if err := fn(m); !errors.Is(err, crash.ErrInjected) {
 		t.Fatalf("run crashing after %d writes: err = %v, want the injected crash", k, err)
 	}
 }

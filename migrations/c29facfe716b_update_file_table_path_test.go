@@ -10,6 +10,7 @@ import (
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/crash"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
@@ -417,7 +418,7 @@ func TestFileStepsResumeAfterCrash(t *testing.T) {
 				// Writes of a copy: drop and create the new table, one
 				// insert per batch, the swap, dropping the old table.
 				for _, k := range []int{3, 5, 6} {
-					if _, err := d.RunStep(step.Up, k); !errors.Is(err, dialect.ErrInjectedCrash) {
+					if _, err := d.RunStep(step.Up, k); !errors.Is(err, crash.ErrInjected) {
 						t.Fatalf("up crashing after write %d: %v", k, err)
 					}
 					d.Up()
@@ -426,7 +427,7 @@ func TestFileStepsResumeAfterCrash(t *testing.T) {
 						d.Down()
 						continue
 					}
-					if _, err := d.RunStep(step.Down, k); !errors.Is(err, dialect.ErrInjectedCrash) {
+					if _, err := d.RunStep(step.Down, k); !errors.Is(err, crash.ErrInjected) {
 						t.Fatalf("down crashing after write %d: %v", k, err)
 					}
 					d.Down()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/crash"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"gorm.io/gorm"
@@ -603,12 +604,12 @@ func TestUpdateFolderTableDataRerunAfterCrash(t *testing.T) {
 
 		crash := func(t *testing.T, run func(ctx context.Context) error, writes int) bool {
 			t.Helper()
-			plan := &dialect.CrashPlan{After: writes}
-			err := run(dialect.WithCrashPlan(context.Background(), plan))
+			plan := &crash.Plan{After: writes}
+			err := run(crash.With(context.Background(), plan))
 			if err == nil {
 				return false // the step has fewer writes: it ran through
 			}
-			if !errors.Is(err, dialect.ErrInjectedCrash) {
+			if !errors.Is(err, crash.ErrInjected) {
 				t.Fatalf("crash after %d writes: unexpected error %v", writes, err)
 			}
 			return true

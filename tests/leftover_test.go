@@ -11,6 +11,7 @@ import (
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/crash"
 	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 )
@@ -27,11 +28,11 @@ const tagsStepID = "1af9b942657b" // migrate_tags
 
 // crashUp runs step id through the runner with a crash plan and requires
 // the injected crash.
-func crashUp(t *testing.T, d *migtest.DB, id string, plan *dialect.CrashPlan) {
+func crashUp(t *testing.T, d *migtest.DB, id string, plan *crash.Plan) {
 	t.Helper()
-	ctx := dialect.WithCrashPlan(context.Background(), plan)
+	ctx := crash.With(context.Background(), plan)
 	_, err := d.Runner.Up(ctx, id, db.Options{})
-	if !errors.Is(err, dialect.ErrInjectedCrash) {
+	if !errors.Is(err, crash.ErrInjected) {
 		t.Fatalf("up %s with a crash planned (%+v): err = %v, want the injected crash", id, *plan, err)
 	}
 	if got := d.Current(); got == id {
@@ -42,11 +43,11 @@ func crashUp(t *testing.T, d *migtest.DB, id string, plan *dialect.CrashPlan) {
 // crashPlanAt is a crash before the first statement containing before on
 // MySQL; elsewhere, where the step rolls back whole, after its first
 // `after` writes.
-func crashPlanAt(d *migtest.DB, before string, after int) *dialect.CrashPlan {
+func crashPlanAt(d *migtest.DB, before string, after int) *crash.Plan {
 	if d.Dialector().RunMode() == dialect.NoTransactions {
-		return &dialect.CrashPlan{Before: before}
+		return &crash.Plan{Before: before}
 	}
-	return &dialect.CrashPlan{After: after}
+	return &crash.Plan{After: after}
 }
 
 // seedTagChats gives a database at revision 6 chats with tags in their
@@ -126,7 +127,7 @@ func TestLeftoversAfterSwapKept(t *testing.T) {
 			t.Run(strings.ReplaceAll(p.name, " ", "_"), func(t *testing.T) {
 				d := migtest.Before(t, dialectName, tagsStepID)
 				seedTagChats(d)
-				crashUp(t, d, tagsStepID, &dialect.CrashPlan{Before: p.before})
+				crashUp(t, d, tagsStepID, &crash.Plan{Before: p.before})
 				if got := d.String("SELECT " + d.Q("chat") + " FROM " + d.Q("chat") + " WHERE id = 'ca'"); !migtest.SameJSON(got, `{"title":"A"}`) {
 					t.Fatalf("the crash came before the swap: chat ca holds %s", got)
 				}
@@ -231,7 +232,7 @@ func TestStampDropsFinishedProgress(t *testing.T) {
 			t.Skipf("%s keeps no progress journal", dialectName)
 		}
 		d := migtest.Before(t, dialectName, tagsStepID)
-		crashUp(t, d, tagsStepID, &dialect.CrashPlan{Before: "RENAME TABLE"})
+		crashUp(t, d, tagsStepID, &crash.Plan{Before: "RENAME TABLE"})
 		if err := d.Runner.Stamp(context.Background(), tagsStepID); err != nil {
 			t.Fatal(err)
 		}
@@ -247,11 +248,11 @@ func TestStampDropsFinishedProgress(t *testing.T) {
 
 // crashDown rolls back step id through the runner with a crash plan and
 // requires the injected crash.
-func crashDown(t *testing.T, d *migtest.DB, id string, plan *dialect.CrashPlan) {
+func crashDown(t *testing.T, d *migtest.DB, id string, plan *crash.Plan) {
 	t.Helper()
-	ctx := dialect.WithCrashPlan(context.Background(), plan)
+	ctx := crash.With(context.Background(), plan)
 	_, err := d.Runner.Down(ctx, db.DownRequest{}, db.Options{})
-	if !errors.Is(err, dialect.ErrInjectedCrash) {
+	if !errors.Is(err, crash.ErrInjected) {
 		t.Fatalf("down %s with a crash planned (%+v): err = %v, want the injected crash", id, *plan, err)
 	}
 	if got := d.Current(); got != id {

@@ -3,7 +3,6 @@ package dialect
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -18,110 +17,49 @@ type Reporter interface {
 	Progress(done, total int64)
 }
 
-type reporterKey struct{}
-
-// WithReporter attaches r to ctx; the runner passes it to steps this way,
-// since gormigrate hands a step nothing but its *gorm.DB.
-func WithReporter(ctx context.Context, r Reporter) context.Context {
-	return context.WithValue(ctx, reporterKey{}, r)
-}
-
 type discard struct{}
 
 func (discard) Notice(string)         {}
 func (discard) Progress(int64, int64) {}
 
-// CrashPlan injects a crash into steps run under a context carrying it:
-// the statement after the first After writes fails with ErrInjectedCrash
-// instead of running (After < 0 never crashes). Seen counts the writes.
-// The crash-safety suite uses it to prove every step can be run again
-// after a crash at any statement.
-type CrashPlan struct {
-	After int
-	Seen  int
-	// Before, if set, crashes instead at the first write statement that
-	// contains it (After is then ignored): a crash at a named point, such
-	// as a rebuild's RENAME TABLE.
-	Before string
-}
-
-// ErrInjectedCrash is the error of a crash injected by a CrashPlan.
-var ErrInjectedCrash = errors.New("injected crash")
-
-type crashKey struct{}
-
-// WithCrashPlan attaches p to ctx.
-func WithCrashPlan(ctx context.Context, p *CrashPlan) context.Context {
-	return context.WithValue(ctx, crashKey{}, p)
-}
-
-// StepWrites notes whether a step changed rows rather than only the schema,
-// which tells the runner whether the step's end needs a referential check
-// (SQLite runs steps with foreign keys off).
-type StepWrites struct{ rows bool }
-
-// WroteRows reports whether the step wrote, copied or dropped rows.
-func (s *StepWrites) WroteRows() bool { return s.rows }
-
-type writesKey struct{}
-
-// WithStepWrites attaches w to ctx; steps run under it mark it.
-func WithStepWrites(ctx context.Context, w *StepWrites) context.Context {
-	return context.WithValue(ctx, writesKey{}, w)
-}
-
 // Migrator is what a migration step works with: its transaction (or, on
 // MySQL, its connection), the dialect, and the run's reporter.
 type Migrator struct {
-	DB     *gorm.DB
-	D      Dialect
-	rep    Reporter
-	crash  *CrashPlan
-	writes *StepWrites
-	shapes *ShapeRecorder // nil unless `schema new` is reading the chain
-	step   StepRef        // the step run, for its progress journal
+	DB  *gorm.DB
+	D   Dialect
+	rep Reporter
+	run *StepRun
 }
 
 // wroteRows records that the step changed rows.
-func (m *Migrator) wroteRows() {
-	if m.writes != nil {
-		m.writes.rows = true
-	}
-}
+func (m *Migrator) wroteRows() { m.run.Writes.rows = true }
 
 // write is called before every statement that changes the database.
 func (m *Migrator) write(query string) error {
-	if m.crash == nil {
+	if m.run.Hooks.BeforeWrite == nil {
 		return nil
 	}
-	m.crash.Seen++
-	if m.crash.Before != "" {
-		if strings.Contains(query, m.crash.Before) {
-			return ErrInjectedCrash
-		}
-		return nil
-	}
-	if m.crash.After >= 0 && m.crash.Seen > m.crash.After {
-		return ErrInjectedCrash
-	}
-	return nil
+	return m.run.Hooks.BeforeWrite(query)
 }
 
-// NewMigrator binds tx to its dialect and to the reporter in its context.
+// NewMigrator binds tx to its dialect and to the run state in its context
+// (WithStepRun). Outside a run, a migrator still honours the hooks of its
+// context (WithHooks).
 func NewMigrator(tx *gorm.DB) (*Migrator, error) {
 	d, err := Of(tx)
 	if err != nil {
 		return nil, err
 	}
 	m := &Migrator{DB: tx, D: d, rep: discard{}}
-	if ctx := tx.Statement.Context; ctx != nil {
-		if r, ok := ctx.Value(reporterKey{}).(Reporter); ok && r != nil {
-			m.rep = r
-		}
-		m.crash, _ = ctx.Value(crashKey{}).(*CrashPlan)
-		m.writes, _ = ctx.Value(writesKey{}).(*StepWrites)
-		m.shapes, _ = ctx.Value(shapesKey{}).(*ShapeRecorder)
-		m.step, _ = ctx.Value(stepKey{}).(StepRef)
+	ctx := tx.Statement.Context
+	if ctx != nil {
+		m.run, _ = ctx.Value(stepRunKey{}).(*StepRun)
+	}
+	if m.run == nil {
+		m.run = &StepRun{Hooks: HooksFrom(ctx)}
+	}
+	if m.run.Reporter != nil {
+		m.rep = m.run.Reporter
 	}
 	return m, nil
 }
@@ -256,7 +194,7 @@ func (m *Migrator) CreateTable(t Table) error {
 	if err := m.D.createTable(m, t); err != nil {
 		return fmt.Errorf("create table %s: %w", t.Name, err)
 	}
-	m.shapes.record(t)
+	m.run.Hooks.Shapes.record(t)
 	return nil
 }
 
@@ -266,7 +204,7 @@ func (m *Migrator) DropTable(name string) error {
 	if err := m.D.dropTable(m, name); err != nil {
 		return fmt.Errorf("drop table %s: %w", name, err)
 	}
-	m.shapes.drop(name)
+	m.run.Hooks.Shapes.drop(name)
 	return nil
 }
 
@@ -291,7 +229,7 @@ func (m *Migrator) AlterTable(from, to Table, fills ...Fill) error {
 	if err := m.D.alterTable(m, from, to, fills); err != nil {
 		return fmt.Errorf("alter table %s: %w", to.Name, err)
 	}
-	m.shapes.record(to)
+	m.run.Hooks.Shapes.record(to)
 	return nil
 }
 
@@ -360,7 +298,7 @@ func (m *Migrator) Atomic(fn func(*Migrator) error) error {
 		return fn(m)
 	}
 	return m.DB.Transaction(func(tx *gorm.DB) error {
-		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep, crash: m.crash, writes: m.writes, shapes: m.shapes, step: m.step})
+		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep, run: m.run})
 	})
 }
 

@@ -1,7 +1,6 @@
 package dialect
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -61,19 +60,11 @@ func (r StepRef) other() string {
 	return "up"
 }
 
-type stepKey struct{}
-
-// WithStep attaches the running step to ctx; migrators made under it keep
-// their journal under the step's ID and direction.
-func WithStep(ctx context.Context, r StepRef) context.Context {
-	return context.WithValue(ctx, stepKey{}, r)
-}
-
 // journaled reports whether m keeps a journal: on a dialect without step
 // transactions, inside a step the runner (or a test standing in for it)
 // named.
 func (m *Migrator) journaled() bool {
-	return m.D.RunMode() == NoTransactions && m.step.ID != ""
+	return m.D.RunMode() == NoTransactions && m.run.Step.ID != ""
 }
 
 // Checkpoint records that the running step passed point. Where steps are
@@ -87,8 +78,8 @@ func (m *Migrator) Checkpoint(point string) error {
 		return err
 	}
 	if err := m.exec("INSERT INTO "+m.Q(ProgressTable)+" (id, direction, point) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE point = point",
-		m.step.ID, m.step.Direction(), point); err != nil {
-		return fmt.Errorf("record progress %q of step %s: %w", point, m.step.ID, err)
+		m.run.Step.ID, m.run.Step.Direction(), point); err != nil {
+		return fmt.Errorf("record progress %q of step %s: %w", point, m.run.Step.ID, err)
 	}
 	return nil
 }
@@ -101,8 +92,8 @@ func (m *Migrator) Reached(point string) (bool, error) {
 	}
 	var n int64
 	if err := m.Scan("SELECT count(*) FROM "+m.Q(ProgressTable)+" WHERE id = ? AND direction = ? AND point = ?",
-		[]any{m.step.ID, m.step.Direction(), point}, &n); err != nil {
-		return false, fmt.Errorf("read the progress of step %s: %w", m.step.ID, err)
+		[]any{m.run.Step.ID, m.run.Step.Direction(), point}, &n); err != nil {
+		return false, fmt.Errorf("read the progress of step %s: %w", m.run.Step.ID, err)
 	}
 	return n > 0, nil
 }
@@ -183,7 +174,7 @@ func JournalStarted(db *gorm.DB, r StepRef) (StepRef, error) {
 // Such a step cannot tell how far that run got and must keep what it may
 // not redo (the old behaviour), rather than start over.
 func (m *Migrator) LeftoversPredateJournal() bool {
-	return m.journaled() && !m.step.Resumed
+	return m.journaled() && !m.run.Step.Resumed
 }
 
 // JournalClear drops the rows of step id in direction dir ("" for both):

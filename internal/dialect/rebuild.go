@@ -75,7 +75,7 @@ func (m *Migrator) Rebuild(r Rebuild) error {
 	if err := m.D.rebuildTable(m, r); err != nil {
 		return fmt.Errorf("rebuild table %s: %w", to.Name, err)
 	}
-	m.shapes.record(to)
+	m.run.Hooks.Shapes.record(to)
 	return nil
 }
 
@@ -132,7 +132,7 @@ func (m *Migrator) DropForeignKey(table, name string) error {
 	if err := m.D.dropForeignKey(m, table, name); err != nil {
 		return fmt.Errorf("drop foreign key %s of %s: %w", name, table, err)
 	}
-	m.shapes.dropForeignKey(table, name)
+	m.run.Hooks.Shapes.dropForeignKey(table, name)
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package dialect
 
 import (
-	"context"
 	"slices"
 	"sort"
 )
@@ -18,13 +17,6 @@ type ShapeRecorder struct {
 
 // NewShapeRecorder returns an empty recorder.
 func NewShapeRecorder() *ShapeRecorder { return &ShapeRecorder{tables: map[string]Table{}} }
-
-type shapesKey struct{}
-
-// WithShapeRecorder attaches r to ctx; migrators made under it record.
-func WithShapeRecorder(ctx context.Context, r *ShapeRecorder) context.Context {
-	return context.WithValue(ctx, shapesKey{}, r)
-}
 
 // Tables lists the recorded tables by name.
 func (r *ShapeRecorder) Tables() []Table {

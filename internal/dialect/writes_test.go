@@ -62,15 +62,15 @@ func TestSQLiteSchemaChangesThatNeedTheReferenceCheck(t *testing.T) {
 			if err := g.Exec("INSERT INTO child (id, parent_id) VALUES ('c1', 'p1')").Error; err != nil {
 				t.Fatal(err)
 			}
-			w := &dialect.StepWrites{}
-			m, err := dialect.NewMigrator(g.WithContext(dialect.WithStepWrites(context.Background(), w)))
+			run := &dialect.StepRun{}
+			m, err := dialect.NewMigrator(g.WithContext(dialect.WithStepRun(context.Background(), run)))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := tc.change(m); err != nil {
 				t.Fatal(err)
 			}
-			if got := w.WroteRows(); got != tc.want {
+			if got := run.Writes.WroteRows(); got != tc.want {
 				t.Errorf("WroteRows() = %v, want %v", got, tc.want)
 			}
 		})

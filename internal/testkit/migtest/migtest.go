@@ -16,6 +16,7 @@ import (
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/snapshot"
+	"github.com/openwebui-go/schema/internal/testkit/crash"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"github.com/openwebui-go/schema/migrations"
 	"gorm.io/gorm"
@@ -421,11 +422,11 @@ func RequireSameData(t testing.TB, want, got map[string][]string, wantName, gotN
 // RunStep runs one direction of a step the way the runner does where DDL is
 // not transactional (straight on a connection, and unrecorded), crashing
 // before its (after+1)-th write when after >= 0. It returns how many writes
-// the step made and its error: dialect.ErrInjectedCrash when it crashed.
+// the step made and its error: crash.ErrInjected when it crashed.
 func (d *DB) RunStep(fn func(*dialect.Migrator) error, after int) (int, error) {
 	d.T.Helper()
-	plan := &dialect.CrashPlan{After: after}
-	m, err := dialect.NewMigrator(d.G.WithContext(dialect.WithCrashPlan(context.Background(), plan)))
+	plan := &crash.Plan{After: after}
+	m, err := dialect.NewMigrator(d.G.WithContext(crash.With(context.Background(), plan)))
 	if err != nil {
 		d.T.Fatal(err)
 	}
@@ -442,9 +443,9 @@ func (d *DB) RunStepOf(s migrations.Step, up bool, after int) (int, error) {
 	if err != nil {
 		d.T.Fatal(err)
 	}
-	ctx := dialect.WithStep(context.Background(), ref)
-	plan := &dialect.CrashPlan{After: after}
-	m, err := dialect.NewMigrator(d.G.WithContext(dialect.WithCrashPlan(ctx, plan)))
+	plan := &crash.Plan{After: after}
+	run := &dialect.StepRun{Step: ref, Hooks: dialect.HooksFrom(crash.With(context.Background(), plan))}
+	m, err := dialect.NewMigrator(d.G.WithContext(dialect.WithStepRun(context.Background(), run)))
 	if err != nil {
 		d.T.Fatal(err)
 	}

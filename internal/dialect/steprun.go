@@ -1,0 +1,72 @@
+package dialect
+
+import "context"
+
+// StepRun is all the run state a step's Migrator works with, in one value.
+// gormigrate hands a step nothing but its *gorm.DB, so the runner attaches
+// the value once to the step's context (WithStepRun) and NewMigrator reads
+// it; nothing else reaches a step.
+type StepRun struct {
+	// Reporter hears the step's notices and progress; nil discards them.
+	Reporter Reporter
+	// Step names the step and its direction, for its progress journal.
+	Step StepRef
+	// Writes is marked when the step writes, copies or drops rows.
+	Writes StepWrites
+	// Hooks are those the run's caller attached (WithHooks).
+	Hooks Hooks
+}
+
+// Hooks are what whoever starts a run attaches to its context, for every
+// step it runs: the one seam through which a run is observed or steered
+// from outside. The runner copies them into each StepRun.
+type Hooks struct {
+	// Shapes, if set, records the table shapes each step leaves (schema
+	// new, and the guard, read the chain so).
+	Shapes *ShapeRecorder
+	// BeforeWrite, if set, is called before every statement a step runs
+	// that changes the database; an error stops the step there, as a
+	// crash would. Tests crash steps at chosen statements with it
+	// (internal/testkit/crash).
+	BeforeWrite func(query string) error
+}
+
+type hooksKey struct{}
+
+// WithHooks attaches h to ctx, over any hooks already there (a field h
+// leaves unset keeps the earlier one).
+func WithHooks(ctx context.Context, h Hooks) context.Context {
+	old := HooksFrom(ctx)
+	if h.Shapes == nil {
+		h.Shapes = old.Shapes
+	}
+	if h.BeforeWrite == nil {
+		h.BeforeWrite = old.BeforeWrite
+	}
+	return context.WithValue(ctx, hooksKey{}, h)
+}
+
+// HooksFrom returns the hooks attached to ctx (none if ctx is nil).
+func HooksFrom(ctx context.Context) Hooks {
+	if ctx == nil {
+		return Hooks{}
+	}
+	h, _ := ctx.Value(hooksKey{}).(Hooks)
+	return h
+}
+
+type stepRunKey struct{}
+
+// WithStepRun attaches r to the context of a step's transaction (or, on
+// MySQL, connection).
+func WithStepRun(ctx context.Context, r *StepRun) context.Context {
+	return context.WithValue(ctx, stepRunKey{}, r)
+}
+
+// StepWrites notes whether a step changed rows rather than only the schema,
+// which tells the runner whether the step's end needs a referential check
+// (SQLite runs steps with foreign keys off).
+type StepWrites struct{ rows bool }
+
+// WroteRows reports whether the step wrote, copied or dropped rows.
+func (s *StepWrites) WroteRows() bool { return s.rows }
