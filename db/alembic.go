@@ -2,20 +2,14 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/openwebui-go/schema/internal/snapshot"
 	"github.com/openwebui-go/schema/migrations"
 	"gorm.io/gorm"
 )
-
-// AlembicTable is where Open WebUI's Alembic migrations record the
-// revision: one row, none at base.
-const AlembicTable = "alembic_version"
 
 // ErrSchemaMismatch means adopt found the live schema different from the
 // chain at the revision alembic_version names; the report lists how.
@@ -72,7 +66,7 @@ func (d *Database) Adopt(ctx context.Context) (AdoptReport, error) {
 	if err != nil {
 		return r, err
 	}
-	al, err := readAlembic(d.DB.WithContext(ctx))
+	al, err := recordsOf(d.DB.WithContext(ctx)).alembic()
 	if err != nil {
 		return r, d.scrub(err)
 	}
@@ -116,7 +110,7 @@ func (d *Database) Adopt(ctx context.Context) (AdoptReport, error) {
 				return fmt.Errorf("the database moved while adopt compared the schema (%s from %s to %s, %s from %s to %s); nothing was recorded: run adopt again",
 					AlembicTable, orBase(rev), orBase(revNow), MigrationsTable, orBase(recorded), orBase(recordedNow))
 			}
-			if err := recordUpTo(tx, chain, keep); err != nil {
+			if err := recordsOf(tx).keepOnly(chain, keep); err != nil {
 				return fmt.Errorf("adopt %s: %w", orBase(rev), err)
 			}
 			return nil
@@ -144,7 +138,7 @@ func compareWithChain(chainAt, live *snapshot.Snapshot, rev string) []Difference
 // DDL).
 func (d *Database) adoptBySchema(ctx context.Context, chain []migrations.Step, r AdoptReport) (AdoptReport, error) {
 	g := d.DB.WithContext(ctx)
-	st, err := readState(g, chain)
+	st, err := recordsOf(g).state(chain)
 	if err != nil {
 		return r, d.scrub(err)
 	}
@@ -208,18 +202,18 @@ func (d *Database) adoptBySchema(ctx context.Context, chain []migrations.Step, r
 	keep := appliedUpTo(chain, r.Revision)
 	err = d.locked(ctx, Options{}, func(conn *gorm.DB) error {
 		return conn.Transaction(func(tx *gorm.DB) error {
-			al, err := readAlembic(tx)
+			al, err := recordsOf(tx).alembic()
 			if err != nil {
 				return err
 			}
-			stNow, err := readState(tx, chain)
+			stNow, err := recordsOf(tx).state(chain)
 			if err != nil {
 				return err
 			}
 			if al.exists || len(stNow.appliedAt) > 0 {
 				return fmt.Errorf("the database moved while adopt compared the schema (%s or %s appeared); nothing was recorded: run adopt again", AlembicTable, MigrationsTable)
 			}
-			if err := recordUpTo(tx, chain, keep); err != nil {
+			if err := recordsOf(tx).keepOnly(chain, keep); err != nil {
 				return fmt.Errorf("adopt %s: %w", orBase(r.Revision), err)
 			}
 			return nil
@@ -262,7 +256,7 @@ func (d *Database) chainSnapshots(ctx context.Context, chain []migrations.Step) 
 // of this tool that already agree with it. It returns the revision and the
 // one this tool records.
 func (d *Database) adoptable(db *gorm.DB, chain []migrations.Step) (rev, recorded string, err error) {
-	al, err := readAlembic(db)
+	al, err := recordsOf(db).alembic()
 	if err != nil {
 		return "", "", err
 	}
@@ -272,7 +266,7 @@ func (d *Database) adoptable(db *gorm.DB, chain []migrations.Step) (rev, recorde
 	if rev, err = al.revision(chain); err != nil {
 		return "", "", err
 	}
-	st, err := readState(db, chain)
+	st, err := recordsOf(db).state(chain)
 	if err != nil {
 		return "", "", err
 	}
@@ -314,95 +308,12 @@ func appliedUpTo(chain []migrations.Step, rev string) []string {
 	return ids
 }
 
-func orBase(rev string) string {
-	if rev == "" {
-		return "base"
-	}
-	return rev
-}
-
-// alembicState is what alembic_version holds.
-type alembicState struct {
-	exists bool
-	revs   []string // one row normally, none at base
-}
-
-// readAlembic reads alembic_version; a missing table is not an error. A
-// table without version_num, or a row without a revision, is named
-// rather than passed on as the driver's message (Alembic makes neither,
-// but SQLite's PRIMARY KEY allows a NULL, and a hand-made table anything).
-func readAlembic(db *gorm.DB) (alembicState, error) {
-	if !db.Migrator().HasTable(AlembicTable) {
-		return alembicState{}, nil
-	}
-	st := alembicState{exists: true}
-	cols, err := tableColumns(db, AlembicTable)
-	if err != nil {
-		return st, err
-	}
-	if !slices.Contains(cols, "version_num") {
-		return st, fmt.Errorf("%s has no version_num column, so it is not the table Open WebUI's Alembic migrations record their revision in; nothing was changed: rename or drop it if it is not, or recreate it as Alembic does", AlembicTable)
-	}
-	rows, err := db.Raw("SELECT version_num FROM " + AlembicTable).Rows()
-	if err != nil {
-		return st, fmt.Errorf("read %s: %w", AlembicTable, err)
-	}
-	defer rows.Close()
-	nulls := 0
-	for rows.Next() {
-		var rev sql.NullString
-		if err := rows.Scan(&rev); err != nil {
-			return st, fmt.Errorf("read %s: %w", AlembicTable, err)
-		}
-		if !rev.Valid {
-			nulls++
-			continue
-		}
-		st.revs = append(st.revs, rev.String)
-	}
-	if err := rows.Err(); err != nil {
-		return st, fmt.Errorf("read %s: %w", AlembicTable, err)
-	}
-	if nulls > 0 {
-		return st, fmt.Errorf(`%s, where Open WebUI's Alembic migrations record the revision, has a row without a revision (NULL)%s; nothing was changed: run "schema stamp REV" with the revision the schema is at, which rewrites the table's row`,
-			AlembicTable, otherRows(st.revs))
-	}
-	slices.Sort(st.revs)
-	return st, nil
-}
-
-// otherRows mentions the readable rows beside a damaged one.
-func otherRows(revs []string) string {
-	if len(revs) == 0 {
-		return ""
-	}
-	return fmt.Sprintf(" besides %s", strings.Join(revs, ", "))
-}
-
-// revision is the one revision alembic_version records ("" for base),
-// checked against the chain.
-func (a alembicState) revision(chain []migrations.Step) (string, error) {
-	switch len(a.revs) {
-	case 0:
-		return "", nil
-	case 1:
-	default:
-		return "", fmt.Errorf("%s has %d rows (%v): the database is on several Alembic branches, which this tool does not support; merge them with Open WebUI's migrations first", AlembicTable, len(a.revs), a.revs)
-	}
-	rev := a.revs[0]
-	if _, err := indexOf(chain, rev); err != nil {
-		return "", fmt.Errorf("%w: %s is at %s, a revision this program does not know: the database was migrated by a newer Open WebUI or a newer version of this program; upgrade this program, or bring the database to a revision of `schema history` with Open WebUI's migrations",
-			ErrUnknownRevision, AlembicTable, rev)
-	}
-	return rev, nil
-}
-
 // alembicGuard runs before a run plans anything. It refuses a database
 // whose alembic_version this tool has no record of, or which disagrees
 // with the records, and says whether the run must keep alembic_version in
 // step (the table exists).
 func (d *Database) alembicGuard(db *gorm.DB, chain []migrations.Step) (bool, error) {
-	al, err := readAlembic(db)
+	al, err := recordsOf(db).alembic()
 	if err != nil || !al.exists {
 		return false, err
 	}
@@ -410,7 +321,7 @@ func (d *Database) alembicGuard(db *gorm.DB, chain []migrations.Step) (bool, err
 	if err != nil {
 		return false, err
 	}
-	st, err := readState(db, chain)
+	st, err := recordsOf(db).state(chain)
 	if err != nil {
 		return false, err
 	}
@@ -427,53 +338,10 @@ func (d *Database) alembicGuard(db *gorm.DB, chain []migrations.Step) (bool, err
 	}
 }
 
-// setAlembic makes alembic_version say rev as Alembic would: one row, or
-// none at base.
-func setAlembic(db *gorm.DB, rev string) error {
-	var n int64
-	if err := db.Raw("SELECT COUNT(*) FROM " + AlembicTable).Scan(&n).Error; err != nil {
-		return fmt.Errorf("read %s: %w", AlembicTable, err)
-	}
-	var err error
-	switch {
-	case rev == "":
-		err = db.Exec("DELETE FROM " + AlembicTable).Error
-	case n == 1:
-		err = db.Exec("UPDATE "+AlembicTable+" SET version_num = ?", rev).Error
-	default: // empty, or several branches that stamp replaces with one
-		if n > 1 {
-			err = db.Exec("DELETE FROM " + AlembicTable).Error
-		}
-		if err == nil {
-			err = db.Exec("INSERT INTO "+AlembicTable+" (version_num) VALUES (?)", rev).Error
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("set %s to %s: %w", AlembicTable, orBase(rev), err)
-	}
-	return nil
-}
-
-// syncAlembic sets alembic_version to rev if the table exists.
-func syncAlembic(db *gorm.DB, rev string) error {
-	if !db.Migrator().HasTable(AlembicTable) {
-		return nil
-	}
-	return setAlembic(db, rev)
-}
-
-// revisionAfter is the current revision once a has run.
-func (a action) revisionAfter() string {
-	if a.up {
-		return a.step.ID
-	}
-	return a.step.Revises
-}
-
 // alembicStatus is alembic_version's revision for Status: nil without the
 // table, "" for base. Several rows are shown joined, as they are.
 func (d *Database) alembicStatus(ctx context.Context) (*string, error) {
-	al, err := readAlembic(d.DB.WithContext(ctx))
+	al, err := recordsOf(d.DB.WithContext(ctx)).alembic()
 	if err != nil || !al.exists {
 		return nil, d.scrub(err)
 	}

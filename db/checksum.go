@@ -1,12 +1,10 @@
 package db
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/migrations"
 	"gorm.io/gorm"
 )
@@ -15,15 +13,6 @@ import (
 // their recorded checksums differ from the code's. The error is a
 // *ChangedStepsError naming them.
 var ErrStepsChanged = errors.New("applied steps were changed")
-
-// ChangedStep is an applied step whose code no longer matches what was
-// recorded when it ran.
-type ChangedStep struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Recorded string `json:"recorded"` // the checksum in schema_migrations
-	Code     string `json:"code"`     // the checksum of the step's code now
-}
 
 // ChangedStepsError refuses a run on a database whose applied steps were
 // edited after they ran. errors.Is(err, ErrStepsChanged) holds.
@@ -52,49 +41,6 @@ func (e *ChangedStepsError) Error() string {
 		"run again with --accept-changed to record the new checksums", len(e.Steps), strings.Join(parts, ", "))
 }
 
-// shortChecksum is how a checksum is shown to people: its first 12 hex
-// digits, like a short commit hash.
-func shortChecksum(sum string) string {
-	if len(sum) > 12 {
-		return sum[:12]
-	}
-	return sum
-}
-
-// stepChecksum is the checksum of the step's code, with the step named in
-// the error.
-func stepChecksum(s migrations.Step) (string, error) {
-	sum, err := migrations.Checksum(s.ID)
-	if err != nil {
-		return "", fmt.Errorf("step %s (%s): %w", s.ID, s.Name, err)
-	}
-	return sum, nil
-}
-
-// readChecksums reads the recorded checksum of each recorded step: ""
-// where none was recorded (a row from before checksums, or a table that
-// does not have the column yet, which only a run adds).
-func readChecksums(db *gorm.DB) (map[string]string, error) {
-	out := map[string]string{}
-	if !db.Migrator().HasTable(MigrationsTable) || !db.Migrator().HasColumn(MigrationsTable, dialect.ChecksumColumn) {
-		return out, nil
-	}
-	rows, err := db.Raw("SELECT id, " + dialect.ChecksumColumn + " FROM " + MigrationsTable).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("read the checksums in %s: %w", MigrationsTable, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var sum sql.NullString
-		if err := rows.Scan(&id, &sum); err != nil {
-			return nil, fmt.Errorf("read the checksums in %s: %w", MigrationsTable, err)
-		}
-		out[id] = sum.String
-	}
-	return out, rows.Err()
-}
-
 // checksumState compares a step's recorded checksum with its code's:
 // changed when they differ and the recorded one is not an earlier released
 // version of the step (migrations.Amended), whose reason amended then
@@ -116,7 +62,7 @@ func checksumState(id, recorded, code string) (changed bool, amended string) {
 // existed) gets the code's: trust on first use. So does a step recorded
 // with the checksum of an earlier released version of it (an amendment).
 func checkChecksums(db *gorm.DB, chain []migrations.Step, st state, accept bool) ([]ChangedStep, error) {
-	recorded, err := readChecksums(db)
+	recorded, err := recordsOf(db).checksums()
 	if err != nil {
 		return nil, err
 	}
@@ -139,55 +85,14 @@ func checkChecksums(db *gorm.DB, chain []migrations.Step, st state, accept bool)
 		return nil, &ChangedStepsError{Steps: changed}
 	}
 	for _, c := range changed {
-		if err := setChecksum(db, c.ID, c.Code); err != nil {
+		if err := recordsOf(db).setChecksum(c.ID, c.Code); err != nil {
 			return nil, err
 		}
 	}
 	for _, s := range fill {
-		if err := recordChecksum(db, s); err != nil {
+		if err := recordsOf(db).recordChecksum(s); err != nil {
 			return nil, err
 		}
 	}
 	return changed, nil
-}
-
-// recordChecksum records the checksum of a step's code on its row.
-func recordChecksum(db *gorm.DB, s migrations.Step) error {
-	sum, err := stepChecksum(s)
-	if err != nil {
-		return err
-	}
-	return setChecksum(db, s.ID, sum)
-}
-
-func setChecksum(db *gorm.DB, id, sum string) error {
-	if err := db.Exec("UPDATE "+MigrationsTable+" SET "+dialect.ChecksumColumn+" = ? WHERE id = ?", sum, id).Error; err != nil {
-		return fmt.Errorf("record the checksum of step %s in %s: %w", id, MigrationsTable, err)
-	}
-	return nil
-}
-
-// recordApplied records the steps as applied, each with its code's
-// checksum, without running them: what stamp (and the adoption of an
-// Alembic database) writes. The IDs must be in the chain and not yet
-// recorded; the record table must exist.
-func recordApplied(tx *gorm.DB, ids []string) error {
-	chain, err := migrations.Chain()
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		i, err := indexOf(chain, id)
-		if err != nil {
-			return err
-		}
-		sum, err := stepChecksum(chain[i])
-		if err != nil {
-			return err
-		}
-		if err := tx.Exec("INSERT INTO "+MigrationsTable+" (id, "+dialect.ChecksumColumn+") VALUES (?, ?)", id, sum).Error; err != nil {
-			return fmt.Errorf("record step %s as applied in %s: %w", id, MigrationsTable, err)
-		}
-	}
-	return nil
 }

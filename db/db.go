@@ -18,9 +18,6 @@ import (
 // DefaultURL is the embedded SQLite database used when nothing else is given.
 const DefaultURL = dialect.DefaultURL
 
-// MigrationsTable is where applied steps are recorded.
-const MigrationsTable = "schema_migrations"
-
 // ResolveURL picks the database URL the way the command line does: the
 // flag if set, else DATABASE_URL, else the embedded default.
 func ResolveURL(flag string) string {

@@ -83,7 +83,7 @@ func (d *Database) tableGuard(db *gorm.DB, chain []migrations.Step) error {
 	if db.Statement.Context.Value(learningTables{}) != nil {
 		return nil // the run tablesByRevision makes, which the guard needs
 	}
-	st, err := readState(db, chain)
+	st, err := recordsOf(db).state(chain)
 	if err != nil {
 		return err
 	}

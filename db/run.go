@@ -13,86 +13,6 @@ import (
 	"gorm.io/gorm"
 )
 
-// Reporter receives a run's events as they happen, for live output.
-type Reporter interface {
-	StepStarted(s StepResult)
-	Notice(s StepResult, msg string)
-	Progress(s StepResult, done, total int64)
-}
-
-// StepDoneReporter is a Reporter that also hears when a step is done:
-// committed, or on MySQL/MariaDB, where a step has no transaction, run
-// and recorded. Only then is it applied (or rolled back): a step that
-// started and is never reported done did not happen.
-type StepDoneReporter interface {
-	Reporter
-	StepDone(s StepResult)
-}
-
-// Options tune a run.
-type Options struct {
-	// Reporter, if set, hears about steps, notices and progress live.
-	Reporter Reporter
-	// LockTimeout bounds each wait for the migration lock while another
-	// run holds it, on every dialect (default 10 minutes; negative is
-	// refused).
-	LockTimeout time.Duration
-	// AcceptChanged lets a run go ahead on a database whose applied steps
-	// were edited since they ran, recording the code's checksums for them;
-	// without it such a run is refused with a *ChangedStepsError.
-	AcceptChanged bool
-}
-
-// DefaultLockTimeout is how long a run waits for the migration lock when
-// Options.LockTimeout is zero.
-const DefaultLockTimeout = 10 * time.Minute
-
-func (o Options) lockTimeout() (time.Duration, error) {
-	switch {
-	case o.LockTimeout < 0:
-		return 0, fmt.Errorf("lock timeout %s is negative: give how long to wait for another run's lock, or 0 for the default (%s)", o.LockTimeout, DefaultLockTimeout)
-	case o.LockTimeout == 0:
-		return DefaultLockTimeout, nil
-	}
-	return o.LockTimeout, nil
-}
-
-// Direction of a step's run.
-const (
-	DirectionUp   = "up"
-	DirectionDown = "down"
-)
-
-// StepResult is one step a run applied or rolled back.
-type StepResult struct {
-	ID        string        `json:"id"`
-	Name      string        `json:"name"`
-	Direction string        `json:"direction"`
-	Duration  time.Duration `json:"duration_ns"`
-	// Notices report data the step skipped, dropped or left untouched.
-	Notices []string `json:"notices,omitempty"`
-}
-
-// Result is what a run did.
-type Result struct {
-	From string `json:"from"` // revision before the run ("" for none)
-	To   string `json:"to"`   // revision after it
-	// Steps are the steps this run applied or rolled back, each committed.
-	// Steps another run did meanwhile are not listed (see DESIGN.md).
-	Steps []StepResult `json:"steps"`
-	// Accepted are the changed steps whose new checksums the run recorded
-	// (Options.AcceptChanged).
-	Accepted []ChangedStep `json:"accepted,omitempty"`
-}
-
-// DownRequest says how far to roll back: To a revision (which stays
-// applied), a number of Steps, or All. The zero value rolls back one step.
-type DownRequest struct {
-	To    string
-	Steps int
-	All   bool
-}
-
 // ErrDownRefused means a rollback would reach a step that refuses to roll
 // back; the run found out before rolling anything back.
 var ErrDownRefused = errors.New("a step refuses to roll back")
@@ -169,42 +89,6 @@ func (d *Database) Down(ctx context.Context, req DownRequest, opt Options) (Resu
 		return goal{target: keep}, nil
 	})
 	return res, d.scrub(err)
-}
-
-type action struct {
-	step migrations.Step
-	up   bool
-}
-
-// goal is where a run is going: up (or down) until chain[:target] is
-// applied. It is fixed from what is applied when the run starts; after
-// that, steps another run does in between count toward it.
-type goal struct {
-	up     bool
-	target int
-}
-
-// state is what schema_migrations says, checked against the chain: the
-// applied steps are always a prefix of it.
-type state struct {
-	applied   int // chain[:applied] is applied
-	appliedAt map[string]time.Time
-}
-
-func (s state) current(chain []migrations.Step) string {
-	if s.applied == 0 {
-		return "(none)"
-	}
-	return chain[s.applied-1].ID
-}
-
-func indexOf(chain []migrations.Step, id string) (int, error) {
-	for i, s := range chain {
-		if s.ID == id {
-			return i, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown revision %q: see `schema history` for the chain", id)
 }
 
 // run is one up or down: a loop of locked units (see session.unit), each
@@ -334,16 +218,13 @@ func (r *run) prepare(db *gorm.DB) (state, error) {
 	// Once per run: the records table, once there, stays. (A statement
 	// in every unit would also shift the write counts that the crash
 	// tests inject crashes by.)
+	records := recordsOf(db)
 	if r.first {
-		m, err := dialect.NewMigrator(db)
-		if err != nil {
+		if err := records.ensure(); err != nil {
 			return state{}, err
 		}
-		if err := m.CreateMigrationsTable(MigrationsTable); err != nil {
-			return state{}, fmt.Errorf("create %s: %w", MigrationsTable, err)
-		}
 	}
-	st, err := readState(db, chain)
+	st, err := records.state(chain)
 	if err != nil {
 		return state{}, err
 	}
@@ -425,25 +306,11 @@ func (r *run) apply(db *gorm.DB, a action) (StepResult, error) {
 		return res, err
 	}
 	if r.keepAlembic {
-		if err := setAlembic(db, a.revisionAfter()); err != nil {
+		if err := recordsOf(db).setAlembic(a.revisionAfter()); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
-}
-
-func direction(up bool) string {
-	if up {
-		return DirectionUp
-	}
-	return DirectionDown
-}
-
-func revisionAt(chain []migrations.Step, applied int) string {
-	if applied == 0 {
-		return ""
-	}
-	return chain[applied-1].ID
 }
 
 // applyStep runs one step through gormigrate, which records it, then lets
@@ -457,7 +324,7 @@ func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Re
 	rep := &stepReporter{result: &r, live: live}
 	// MySQL: the step is marked started in its progress journal, so that
 	// its leftovers are known as such if it is interrupted.
-	ref, err := dialect.JournalStarted(db.WithContext(ctx), dialect.StepRef{ID: a.step.ID, Up: a.up})
+	ref, err := recordsOf(db.WithContext(ctx)).startStep(dialect.StepRef{ID: a.step.ID, Up: a.up})
 	if err != nil {
 		return r, fmt.Errorf("step %s (%s): %w", a.step.ID, a.step.Name, err)
 	}
@@ -475,7 +342,7 @@ func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Re
 		err = g.RollbackMigration(a.step.Migration())
 	}
 	if err == nil {
-		err = finishStep(tx, d.target.Dialect.RunMode(), a)
+		err = recordsOf(tx).finishStep(d.target.Dialect.RunMode(), a)
 	}
 	// A step that changed only the schema cannot have broken a reference.
 	if err == nil && run.Writes.WroteRows() {
@@ -508,26 +375,4 @@ func (s *stepReporter) Progress(done, total int64) {
 	if s.live != nil {
 		s.live.Progress(*s.result, done, total)
 	}
-}
-
-// finishStep completes a step's record once gormigrate has written (or, for a
-// down, removed) its row: the checksum of an applied step, and the step's
-// progress journal (MySQL) cleared. On MySQL both go in one transaction;
-// a crash before it leaves a record without checksum (the next run fills
-// it in) and journal rows of a finished direction, which nothing reads
-// (see dialect.ProgressTable) and the next run of the step the other way
-// drops.
-func finishStep(tx *gorm.DB, mode dialect.RunMode, a action) error {
-	do := func(tx *gorm.DB) error {
-		if a.up {
-			if err := recordChecksum(tx, a.step); err != nil {
-				return err
-			}
-		}
-		return dialect.JournalClear(tx, a.step.ID, "")
-	}
-	if mode != dialect.NoTransactions {
-		return do(tx) // already the step's transaction
-	}
-	return tx.Transaction(do)
 }

@@ -3,10 +3,8 @@ package db
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
-	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/migrations"
 	"gorm.io/gorm"
 )
@@ -66,7 +64,7 @@ type UnfinishedStep struct {
 // interrupted: the first pending step's up or the newest applied step's
 // down. Rows of a finished direction are stale and not reported.
 func unfinishedStep(db *gorm.DB, chain []migrations.Step, st state) (*UnfinishedStep, error) {
-	rows, err := dialect.ReadJournal(db)
+	rows, err := recordsOf(db).journal()
 	if err != nil || len(rows) == 0 {
 		return nil, err
 	}
@@ -116,12 +114,12 @@ func (d *Database) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	st, err := readState(d.DB.WithContext(ctx), chain)
+	st, err := recordsOf(d.DB.WithContext(ctx)).state(chain)
 	if err != nil {
 		return Status{}, d.scrub(err)
 	}
 	out := Status{Database: d.String(), Head: chain[len(chain)-1].ID, Current: revisionAt(chain, st.applied)}
-	recorded, err := readChecksums(d.DB.WithContext(ctx))
+	recorded, err := recordsOf(d.DB.WithContext(ctx)).checksums()
 	if err != nil {
 		return Status{}, d.scrub(err)
 	}
@@ -188,80 +186,13 @@ func (d *Database) Stamp(ctx context.Context, rev string) error {
 	}
 	return d.scrub(d.locked(ctx, Options{}, func(conn *gorm.DB) error {
 		return conn.Transaction(func(tx *gorm.DB) error {
-			if err := repairRecords(tx); err != nil {
+			if err := recordsOf(tx).repair(); err != nil {
 				return fmt.Errorf("stamp %s: %w", rev, err)
 			}
-			if err := recordUpTo(tx, chain, keep); err != nil {
+			if err := recordsOf(tx).keepOnly(chain, keep); err != nil {
 				return fmt.Errorf("stamp %s: %w", rev, err)
 			}
-			return syncAlembic(tx, revisionAt(chain, n))
+			return recordsOf(tx).syncAlembic(revisionAt(chain, n))
 		})
 	}))
-}
-
-// recordUpTo makes the records say exactly keep (a prefix of the chain) is
-// applied, without running anything: what stamp and adopt write. Records
-// out of order are mended; a revision from a newer program is refused.
-func recordUpTo(tx *gorm.DB, chain []migrations.Step, keep []string) error {
-	m, err := dialect.NewMigrator(tx)
-	if err != nil {
-		return err
-	}
-	if err := m.CreateMigrationsTable(MigrationsTable); err != nil {
-		return err
-	}
-	applied, err := readApplied(tx)
-	if err != nil {
-		return err
-	}
-	// Stamp mends records that are out of order, but a revision
-	// from a newer program is not this program's to erase.
-	if unknown := unknownIDs(applied, chain); len(unknown) > 0 {
-		return unknownRevisionError(unknown)
-	}
-	var drop []string
-	for id := range applied {
-		if !slices.Contains(keep, id) {
-			drop = append(drop, id)
-		}
-	}
-	if len(drop) > 0 {
-		if err := tx.Exec("DELETE FROM "+MigrationsTable+" WHERE id IN ?", drop).Error; err != nil {
-			return err
-		}
-	}
-	var add []string
-	for _, id := range keep {
-		if _, ok := applied[id]; !ok {
-			add = append(add, id)
-		}
-	}
-	if err := recordApplied(tx, add); err != nil {
-		return err
-	}
-	return purgeJournal(tx, keep)
-}
-
-// purgeJournal drops the progress journal's rows (MySQL) of directions
-// the records now say are done: up rows of applied steps, down rows of
-// steps not applied. A step that stamp marks applied does not get to
-// resume a run it never finished.
-func purgeJournal(tx *gorm.DB, applied []string) error {
-	rows, err := dialect.ReadJournal(tx)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if (r.Direction == DirectionUp) == slices.Contains(applied, r.ID) {
-			if err := dialect.JournalClear(tx, r.ID, r.Direction); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func sortStrings(s []string) []string {
-	slices.Sort(s)
-	return s
 }
