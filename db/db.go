@@ -51,19 +51,6 @@ func Open(ctx context.Context, rawURL string) (*Database, error) {
 	return &Database{DB: g.WithContext(ctx), target: target}, nil
 }
 
-// OpenAndMigrate opens rawURL and applies every pending step: the one call
-// a backend makes at start-up.
-func OpenAndMigrate(ctx context.Context, rawURL string) (*gorm.DB, error) {
-	d, err := Open(ctx, rawURL)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := d.Up(ctx, "", Options{}); err != nil {
-		d.Close()
-		return nil, err
-	}
-	return d.DB, nil
-}
 
 // String names the database with its password masked.
 func (d *Database) String() string { return d.target.String() }

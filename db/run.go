@@ -376,3 +376,17 @@ func (s *stepReporter) Progress(done, total int64) {
 		s.live.Progress(*s.result, done, total)
 	}
 }
+
+// OpenAndMigrate opens rawURL and applies every pending step: the one call
+// a backend makes at start-up.
+func OpenAndMigrate(ctx context.Context, rawURL string) (*gorm.DB, error) {
+	d, err := Open(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.Up(ctx, "", Options{}); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d.DB, nil
+}
