@@ -51,7 +51,6 @@ func Open(ctx context.Context, rawURL string) (*Database, error) {
 	return &Database{DB: g.WithContext(ctx), target: target}, nil
 }
 
-
 // String names the database with its password masked.
 func (d *Database) String() string { return d.target.String() }
 
