@@ -33,7 +33,13 @@ type DB struct {
 // New returns a fresh, empty database of the dialect.
 func New(t testing.TB, dialectName string) *DB {
 	t.Helper()
-	url := testdb.URL(t, dialectName)
+	return Open(t, dialectName, testdb.URL(t, dialectName))
+}
+
+// Open returns the database at url, of the dialect, closed when the test
+// ends; for tests that also hand the URL to the schema command.
+func Open(t testing.TB, dialectName, url string) *DB {
+	t.Helper()
 	r, err := db.Open(context.Background(), url)
 	if err != nil {
 		t.Fatalf("open %s: %v", dialectName, err)

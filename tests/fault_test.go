@@ -1,0 +1,674 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/fault"
+	"github.com/openwebui-go/schema/internal/snapshot"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
+	"github.com/openwebui-go/schema/migrations"
+)
+
+// faultSteps are the steps whose work moves rows, on at least one dialect:
+// the ones a signal or a kill halfway through could leave with rows lost,
+// doubled or half-converted.
+var faultSteps = map[string]string{
+	"4ace53fd72c8": "folder times: epoch seconds to timestamps and back",
+	"d31026856c01": "folder.items to chat.folder_id and back",
+	"1af9b942657b": "chat payload tags to tag and chat_tag and back",
+	"3ab32c4b8f59": "tags made per user, rekeyed",
+	"c29facfe716b": "file paths to URIs and back",
+	"7826ab40b532": "file size and mime type from meta",
+	"c0fbf31ca0db": "file processed from meta",
+	"57c599a3cb57": "message rebuilt with channel columns (SQLite copies its rows)",
+	"e223b100ad81": "token groups get the schedule they had",
+}
+
+// Fault points per step and direction: SIGKILL before this many statements
+// spread over the run (first and last included) and after its last one;
+// SIGINT and SIGTERM each before this many, placed between the SIGKILL
+// points. SCHEMA_TEST_FAULT_POINTS=all tries every statement with every
+// signal instead (minutes per dialect: for a deep look, not for CI).
+const (
+	faultKillPoints   = 4
+	faultSignalPoints = 2
+)
+
+// TestFaultInjection interrupts the real schema command, built with the
+// fault seam (internal/fault, -tags faultinject), with SIGINT, SIGTERM and
+// SIGKILL at statements spread over each data step, up and down, on every
+// dialect, then runs the command again without the fault. The rerun must
+// leave the schema, every table's rows and the records exactly as an
+// uninterrupted run does, with the step recorded once (or not at all after
+// a down). In between, the interrupted run must have been honest: what it
+// printed as applied is applied, its message says what became of the step
+// in flight and where the database is, and where steps run in a
+// transaction (SQLite, PostgreSQL) the database is exactly as before the
+// step or exactly as after it, never in between.
+func TestFaultInjection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault suite runs the command a few hundred times")
+	}
+	bin := buildSchemaTags(t, "faultinject")
+	chain, err := migrations.Chain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := range faultSteps {
+		migtest.Step(t, id) // every listed step exists
+	}
+	var total atomic.Int64
+	t.Cleanup(func() { t.Logf("%d fault cases ran", total.Load()) })
+	testdb.Each(t, func(t *testing.T, dialectName string) {
+		t.Parallel()
+		start, cases := time.Now(), 0
+		var d *migtest.DB
+		var url string
+		fresh := func(t *testing.T) {
+			url = testdb.URL(t, dialectName)
+			d = migtest.Open(t, dialectName, url)
+		}
+		fresh(t)
+		for _, s := range chain {
+			if faultSteps[s.ID] == "" {
+				walkTo(d, chain, s.ID)
+				continue
+			}
+			ok := t.Run(s.ID+"_"+s.Name, func(t *testing.T) {
+				f := &faultStep{t: t, bin: bin, dir: t.TempDir(), url: url, d: d, step: s}
+				d.T = t
+				cases += f.run()
+			})
+			d.T = t
+			if !ok || d.Current() != s.ID {
+				// Whatever a failed case left, the next steps start on a
+				// database of their own.
+				fresh(t)
+				walkTo(d, chain, s.ID)
+				continue
+			}
+			if seed := seedAfter[s.ID]; seed != nil {
+				seed(d)
+			}
+		}
+		total.Add(int64(cases))
+		t.Logf("%s: %d fault cases in %s", dialectName, cases, time.Since(start).Round(time.Second))
+	})
+}
+
+// walkTo brings d from where it is up to rev, one step at a time, seeding
+// each step's fixtures (seedAfter) once it is applied.
+func walkTo(d *migtest.DB, chain []migrations.Step, rev string) {
+	d.T.Helper()
+	if rev == "" {
+		return
+	}
+	cur := d.Current()
+	applied := cur == ""
+	for _, s := range chain {
+		if applied {
+			d.UpTo(s.ID)
+			if seed := seedAfter[s.ID]; seed != nil {
+				seed(d)
+			}
+		}
+		if s.ID == cur {
+			applied = true
+		}
+		if s.ID == rev {
+			return
+		}
+	}
+}
+
+// faultStep runs the fault cases of one step on one database, which is at
+// the step's previous revision with fixtures when it starts and at the
+// step when it ends.
+type faultStep struct {
+	t    *testing.T
+	bin  string
+	dir  string
+	url  string
+	d    *migtest.DB
+	step migrations.Step
+
+	before, after faultState // the database before the step and after it
+}
+
+// faultState is what a run must leave exactly as an uninterrupted run does.
+type faultState struct {
+	schema  *snapshot.Snapshot
+	rows    map[string][]string
+	records []string // schema_migrations, without the times
+}
+
+func (f *faultStep) state() faultState {
+	f.t.Helper()
+	return faultState{schema: f.d.Snapshot(), rows: f.d.Dump(), records: f.records()}
+}
+
+// records reads schema_migrations, every column but applied_at, sorted.
+func (f *faultStep) records() []string {
+	f.t.Helper()
+	rows, err := f.d.G.Raw("SELECT * FROM " + f.d.Q(db.MigrationsTable)).Rows()
+	if err != nil {
+		f.t.Fatalf("read %s: %v", db.MigrationsTable, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			f.t.Fatalf("read %s: %v", db.MigrationsTable, err)
+		}
+		var fields []string
+		for i, c := range cols {
+			if c != "applied_at" {
+				fields = append(fields, fmt.Sprintf("%s=%q", c, vals[i].String))
+			}
+		}
+		out = append(out, strings.Join(fields, " "))
+	}
+	if err := rows.Err(); err != nil {
+		f.t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// diff lists how got differs from want (nothing when they are the same).
+func (want faultState) diff(got faultState, wantName, gotName string) []string {
+	var out []string
+	for _, d := range snapshot.Compare(want.schema, got.schema, wantName, gotName) {
+		out = append(out, "schema: "+d.String())
+	}
+	out = append(out, linesDiff("records", want.records, got.records, wantName, gotName)...)
+	tables := map[string]bool{}
+	for k := range want.rows {
+		tables[k] = true
+	}
+	for k := range got.rows {
+		tables[k] = true
+	}
+	for _, table := range slices.Sorted(func(yield func(string) bool) {
+		for k := range tables {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		out = append(out, linesDiff(table, want.rows[table], got.rows[table], wantName, gotName)...)
+	}
+	if len(out) > 30 {
+		out = append(out[:30], fmt.Sprintf("... and %d more", len(out)-30))
+	}
+	return out
+}
+
+func linesDiff(what string, want, got []string, wantName, gotName string) []string {
+	var out []string
+	for _, l := range want {
+		if !slices.Contains(got, l) {
+			out = append(out, fmt.Sprintf("%s: only %s: %s", what, wantName, l))
+		}
+	}
+	for _, l := range got {
+		if !slices.Contains(want, l) {
+			out = append(out, fmt.Sprintf("%s: only %s: %s", what, gotName, l))
+		}
+	}
+	if len(out) == 0 && len(want) != len(got) {
+		out = append(out, fmt.Sprintf("%s: %d rows %s, %d %s (repeated rows)", what, len(want), wantName, len(got), gotName))
+	}
+	return out
+}
+
+// faultCase is one interrupted run: before statement n of the run (after
+// it, with after), the process gets sig.
+type faultCase struct {
+	up    bool
+	n     int
+	after bool
+	sig   syscall.Signal
+}
+
+func (c faultCase) env() string {
+	plus := ""
+	if c.after {
+		plus = "+"
+	}
+	return fmt.Sprintf("%s=%d%s:%s", fault.EnvFault, c.n, plus, sigName(c.sig))
+}
+
+// name is the case's subtest name: up_SIGKILL_before_12.
+func (c faultCase) name() string {
+	return strings.ReplaceAll(strings.ReplaceAll(c.String(), ",", ""), " statement", "")
+}
+
+func (c faultCase) String() string {
+	dir, where := "down", "before"
+	if c.up {
+		dir = "up"
+	}
+	if c.after {
+		where = "after"
+	}
+	return fmt.Sprintf("%s, %s %s statement %d", dir, sigName(c.sig), where, c.n)
+}
+
+func sigName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return "SIGKILL"
+}
+
+// schemaRun is one run of the command.
+type schemaRun struct {
+	args           []string
+	env            []string
+	code           int
+	signal         syscall.Signal // what killed it, if a signal did
+	stdout, stderr string
+}
+
+func (r schemaRun) String() string {
+	end := fmt.Sprintf("exit %d", r.code)
+	if r.signal != 0 {
+		end = "killed by " + sigName(r.signal)
+	}
+	return fmt.Sprintf("%s schema %s: %s\nstdout:\n%sstderr:\n%s", strings.Join(r.env, " "), strings.Join(r.args, " "), end, r.stdout, r.stderr)
+}
+
+// schema runs the command on the step's database, with env added.
+func (f *faultStep) schema(env []string, args ...string) schemaRun {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, f.bin, args...)
+	cmd.Dir = f.dir
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DATABASE_URL=") && !strings.HasPrefix(kv, "SCHEMA_FAULT") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(append(cmd.Env, "DATABASE_URL="+f.url), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := schemaRun{args: args, env: env, stdout: stdout.String(), stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		r.code = exit.ExitCode()
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			r.signal = ws.Signal()
+		}
+	default:
+		f.t.Fatalf("run schema %v: %v", args, err)
+	}
+	if ctx.Err() != nil {
+		f.t.Fatalf("schema %v did not end within 2 minutes:\n%s", args, r)
+	}
+	return r
+}
+
+// upArgs and downArgs move the database over the step, as a user would.
+func (f *faultStep) upArgs() []string { return []string{"up", "--to", f.step.ID} }
+func (f *faultStep) downArgs() []string {
+	return []string{"down", "--to", f.step.Revises}
+}
+
+// clean runs the step one way without a fault, tracing its statements,
+// and returns how many it ran.
+func (f *faultStep) clean(up bool) int {
+	f.t.Helper()
+	trace := fmt.Sprintf("%s/trace-%d", f.dir, time.Now().UnixNano())
+	args := f.downArgs()
+	if up {
+		args = f.upArgs()
+	}
+	r := f.schema([]string{fault.EnvTrace + "=" + trace}, args...)
+	if r.code != 0 || r.stderr != "" {
+		f.t.Fatalf("uninterrupted run failed:\n%s", r)
+	}
+	f.requireSteps(r, up, true)
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		f.t.Fatalf("the fault seam wrote no trace (%v): is the binary built with -tags faultinject?", err)
+	}
+	n := strings.Count(string(b), "\n")
+	if n == 0 {
+		f.t.Fatal("the fault seam traced no statement")
+	}
+	return n
+}
+
+// stepLine is how the command reports the step done.
+func (f *faultStep) stepLine(up bool) string {
+	verb := "rolled back"
+	if up {
+		verb = "applied"
+	}
+	return fmt.Sprintf("%s %s %s (", verb, f.step.ID, f.step.Name)
+}
+
+// printedStep reports whether r printed the step done; any other step
+// line, or the step twice, fails the test.
+func (f *faultStep) printedStep(r schemaRun, up bool) bool {
+	f.t.Helper()
+	n := 0
+	for _, l := range cliLines(r.stdout) {
+		switch {
+		case strings.HasPrefix(l, f.stepLine(up)):
+			n++
+		case strings.HasPrefix(l, "applied ") || strings.HasPrefix(l, "rolled back "):
+			f.t.Fatalf("a step other than %s reported:\n%s", f.step.ID, r)
+		}
+	}
+	if n > 1 {
+		f.t.Fatalf("step %s reported twice:\n%s", f.step.ID, r)
+	}
+	return n == 1
+}
+
+func (f *faultStep) requireSteps(r schemaRun, up, want bool) {
+	f.t.Helper()
+	if got := f.printedStep(r, up); got != want {
+		f.t.Fatalf("step %s reported done: %v, want %v\n%s", f.step.ID, got, want, r)
+	}
+}
+
+// run tries the step's fault cases and returns how many ran.
+func (f *faultStep) run() int {
+	t := f.t
+	t.Helper()
+	f.before = f.state()
+	upN := f.clean(true)
+	f.after = f.state()
+	if diffs := f.before.diff(f.after, "before", "after"); len(diffs) == 0 {
+		t.Fatalf("step %s changed nothing: no fixtures for it?", f.step.ID)
+	}
+	downN := f.clean(false)
+	if diffs := f.before.diff(f.state(), "before the step", "after it and a clean down"); len(diffs) > 0 {
+		t.Fatalf("an uninterrupted up and down does not restore the fixtures, which the fault cases rely on:\n  %s", strings.Join(diffs, "\n  "))
+	}
+	ups, downs := faultCases(true, upN), faultCases(false, downN)
+	t.Logf("%d statements up, %d down: %d fault cases", upN, downN, len(ups)+len(downs))
+	// Up cases start before the step and end after it, down cases the
+	// other way round: alternate them, moving the database in between
+	// only when one kind runs out. Each case is a subtest, so that one
+	// can be run alone (-run); the first that fails ends the step's.
+	ran, atBefore := 0, true
+	for len(ups) > 0 || len(downs) > 0 {
+		var c faultCase
+		switch {
+		case atBefore && len(ups) > 0, !atBefore && len(downs) == 0:
+			c, ups = ups[0], ups[1:]
+		default:
+			c, downs = downs[0], downs[1:]
+		}
+		started := false
+		ok := t.Run(c.name(), func(ct *testing.T) {
+			f.t, f.d.T = ct, ct
+			defer func() { f.t, f.d.T = t, t }()
+			started = true
+			if c.up != atBefore {
+				f.move(!atBefore)
+				atBefore = !atBefore
+			}
+			f.runCase(c)
+			atBefore = !c.up
+		})
+		if !ok {
+			t.FailNow()
+		}
+		if started {
+			ran++
+		}
+	}
+	if atBefore {
+		f.move(true)
+	}
+	return ran
+}
+
+// move applies (or rolls back) the step in process, without a fault.
+func (f *faultStep) move(up bool) {
+	f.t.Helper()
+	ctx := context.Background()
+	var err error
+	if up {
+		_, err = f.d.Runner.Up(ctx, f.step.ID, db.Options{})
+	} else {
+		_, err = f.d.Runner.Down(ctx, db.DownRequest{To: f.step.Revises}, db.Options{})
+	}
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// faultCases spreads the cases of one direction over a run of n statements.
+func faultCases(up bool, n int) []faultCase {
+	var out []faultCase
+	if os.Getenv("SCHEMA_TEST_FAULT_POINTS") == "all" {
+		for i := 1; i <= n; i++ {
+			for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM} {
+				out = append(out, faultCase{up: up, n: i, sig: sig})
+			}
+		}
+		for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM} {
+			out = append(out, faultCase{up: up, n: n, after: true, sig: sig})
+		}
+		return out
+	}
+	kills := spread(n, faultKillPoints)
+	for _, k := range kills {
+		out = append(out, faultCase{up: up, n: k, sig: syscall.SIGKILL})
+	}
+	out = append(out, faultCase{up: up, n: n, after: true, sig: syscall.SIGKILL})
+	// SIGINT and SIGTERM between the SIGKILL points, taking turns.
+	var mids []int
+	for i := 1; i < len(kills); i++ {
+		if m := (kills[i-1] + kills[i]) / 2; m > kills[i-1] {
+			mids = append(mids, m)
+		}
+	}
+	for i, m := range spreadOf(mids, 2*faultSignalPoints) {
+		sig := syscall.SIGINT
+		if i%2 == 1 {
+			sig = syscall.SIGTERM
+		}
+		out = append(out, faultCase{up: up, n: m, sig: sig})
+	}
+	return out
+}
+
+// spread picks k numbers evenly from 1..n, first and last included.
+func spread(n, k int) []int {
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i + 1
+	}
+	return spreadOf(all, k)
+}
+
+// spreadOf picks k of xs evenly, first and last included (all of them if
+// there are no more than k).
+func spreadOf(xs []int, k int) []int {
+	if len(xs) <= k {
+		return xs
+	}
+	var out []int
+	for i := range k {
+		x := xs[i*(len(xs)-1)/(k-1)]
+		if len(out) == 0 || out[len(out)-1] != x {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+var isAt = regexp.MustCompile(` is at (\S+)$`)
+
+// runCase runs one fault case, checks what the interrupted run said and
+// left, reruns the command and compares the outcome with the clean run's.
+func (f *faultStep) runCase(c faultCase) {
+	t := f.t
+	t.Helper()
+	args, start, goal := f.downArgs(), f.after, f.before
+	from, to := f.step.ID, f.step.Revises
+	if c.up {
+		args, start, goal = f.upArgs(), f.before, f.after
+		from, to = f.step.Revises, f.step.ID
+	}
+	r := f.schema([]string{c.env()}, args...)
+	fail := func(format string, a ...any) {
+		t.Helper()
+		t.Fatalf("%s on %s, step %s (%s): %s\n%s\n(this case alone: go test ./tests -run 'TestFaultInjection/%s/%s_/%s$'; by hand: see DESIGN.md, Fault injection)",
+			c, f.d.Dialect, f.step.ID, f.step.Name, fmt.Sprintf(format, a...), r, f.d.Dialect, f.step.ID, c.name())
+	}
+	printed := f.printedStep(r, c.up)
+	cur := f.d.Current()
+	if cur != from && cur != to {
+		fail("the database is at %s, neither %s nor %s", orBaseRev(cur), orBaseRev(from), orBaseRev(to))
+	}
+	done := cur == to
+	if printed && !done {
+		fail("the step was reported done, yet the database is at %s", orBaseRev(cur))
+	}
+	transactional := f.d.Dialector().RunMode() == dialect.StepTransactions
+	switch {
+	case c.sig == syscall.SIGKILL:
+		if r.signal != syscall.SIGKILL {
+			fail("the run was not killed: the fault point was never reached")
+		}
+	case r.signal != 0:
+		fail("%s killed the command instead of stopping it", sigName(c.sig))
+	case r.code == 0:
+		if !done || !printed || r.stderr != "" {
+			fail("exit 0, but the step is not done and reported (done %v, reported %v)", done, printed)
+		}
+	case r.code == 1:
+		f.checkInterrupted(r, c, cur, done, transactional, fail)
+	default:
+		fail("exit %d, want 0 or 1", r.code)
+	}
+	// Where each step runs in a transaction, a run that stopped is
+	// exactly where it started or exactly at its goal.
+	if transactional || done {
+		want, name := start, "before the run"
+		if done {
+			want, name = goal, "after an uninterrupted run"
+		}
+		if diffs := want.diff(f.state(), name, "after the interrupted run"); len(diffs) > 0 {
+			fail("the interrupted run left the database neither as it was nor as an uninterrupted run does:\n  %s", strings.Join(diffs, "\n  "))
+		}
+	}
+	// The rerun finishes the job, as if nothing had happened.
+	again := f.schema(nil, args...)
+	if again.code != 0 || again.stderr != "" {
+		fail("the rerun failed:\n%s", again)
+	}
+	if f.printedStep(again, c.up) == done {
+		fail("the rerun reported the step done: %v, but the interrupted run had left it done: %v\n%s", !done, done, again)
+	}
+	if diffs := goal.diff(f.state(), "after an uninterrupted run", "after the interrupted run and a rerun"); len(diffs) > 0 {
+		fail("the rerun does not end where an uninterrupted run does:\n  %s", strings.Join(diffs, "\n  "))
+	}
+}
+
+// checkInterrupted checks the message of a run stopped by SIGINT or
+// SIGTERM: one line saying what became of the step in flight and where the
+// database is, which must be where it is.
+func (f *faultStep) checkInterrupted(r schemaRun, c faultCase, cur string, done, transactional bool, fail func(string, ...any)) {
+	msg := strings.TrimSuffix(r.stderr, "\n")
+	if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "schema: interrupted") {
+		fail("exit 1 without one line saying the run was interrupted")
+	}
+	m := isAt.FindStringSubmatch(msg)
+	if m == nil {
+		fail("the message does not say where the database is")
+	}
+	if m[1] != orBaseRev(cur) {
+		fail("the message says the database is at %s; it is at %s", m[1], orBaseRev(cur))
+	}
+	id := fmt.Sprintf("step %s (%s)", f.step.ID, f.step.Name)
+	var wantDone bool
+	switch {
+	case strings.HasPrefix(msg, "schema: interrupted: "+id+" rolled back;"):
+		wantDone = !c.up
+		if !c.up || !transactional {
+			fail("the message says the step rolled back")
+		}
+	case strings.HasPrefix(msg, "schema: interrupted: the roll-back of "+id+" was undone, so the step stays applied;"):
+		wantDone = false
+		if c.up || !transactional {
+			fail("the message says the roll-back was undone")
+		}
+	case strings.HasPrefix(msg, "schema: interrupted: "+id+" stopped partway"),
+		strings.HasPrefix(msg, "schema: interrupted: rolling back "+id+" stopped partway"):
+		wantDone = false
+		if transactional {
+			fail("the message says the step stopped partway, on a dialect that rolls steps back")
+		}
+	case strings.HasPrefix(msg, "schema: interrupted between steps;"),
+		strings.HasPrefix(msg, "schema: interrupted while waiting for the migration lock;"):
+		return // either side of the step: the state checks decide
+	default:
+		fail("the message does not say what became of the step")
+	}
+	if done != wantDone {
+		fail("the message says the step is done: %v; it is: %v", wantDone, done)
+	}
+}
+
+// TestFaultSeamOffByDefault: the normal build ignores SCHEMA_FAULT, so the
+// seam can never fire outside the fault suite.
+func TestFaultSeamOffByDefault(t *testing.T) {
+	if fault.Enabled {
+		t.Fatal("the fault seam is compiled into the normal build")
+	}
+	url := testdb.URL(t, "sqlite")
+	trace := t.TempDir() + "/trace"
+	c := newCLI(t, "DATABASE_URL="+url, fault.EnvFault+"=1:SIGKILL", fault.EnvTrace+"="+trace)
+	out := c.ok("up", "--to", "242a2047eae0")
+	if !strings.Contains(out, "applied 242a2047eae0 ") {
+		t.Fatalf("up printed %q", out)
+	}
+	if _, err := os.Stat(trace); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the normal build wrote a fault trace (%v)", err)
+	}
+	// And the faultinject build refuses a malformed plan rather than
+	// running without the fault it was asked for.
+	if testing.Short() {
+		return
+	}
+	bad := &cli{t: t, bin: buildSchemaTags(t, "faultinject"), dir: t.TempDir(), env: []string{"DATABASE_URL=" + url, fault.EnvFault + "=soon:SIGKILL"}}
+	bad.run("up").requireExit(t, 1, fault.EnvFault)
+}
