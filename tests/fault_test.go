@@ -44,8 +44,7 @@ var faultSteps = map[string]string{
 // Fault points per step and direction: SIGKILL before this many statements
 // spread over the run (first and last included) and after its last one;
 // SIGINT and SIGTERM each before this many, placed between the SIGKILL
-// points. SCHEMA_TEST_FAULT_POINTS=all tries every statement with every
-// signal instead (minutes per dialect: for a deep look, not for CI).
+// points (see faultCases).
 const (
 	faultKillPoints   = 4
 	faultSignalPoints = 2
@@ -517,27 +516,39 @@ func (f *faultStep) move(up bool) {
 // points that differ are those right before a write, before the first
 // statement and after the last one: SIGKILL goes to the first and last
 // and to faultKillPoints writes spread over the run, SIGINT and SIGTERM
-// to writes between those.
+// to writes between those. SCHEMA_TEST_FAULT_POINTS=writes tries every
+// signal before every write instead, and =all before every statement:
+// minutes per dialect, for a deep look rather than for CI.
 func faultCases(up bool, run []string) []faultCase {
 	n := len(run)
 	sigs := []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM}
 	var out []faultCase
-	if os.Getenv("SCHEMA_TEST_FAULT_POINTS") == "all" {
-		for i := 1; i <= n; i++ {
+	var writes []int
+	for i, sql := range run {
+		if isWrite.MatchString(sql) {
+			writes = append(writes, i+1)
+		}
+	}
+	if mode := os.Getenv("SCHEMA_TEST_FAULT_POINTS"); mode == "all" || mode == "writes" {
+		points := writes
+		if mode == "all" || !slices.Contains(points, 1) {
+			points = append([]int{1}, points...)
+		}
+		if mode == "all" {
+			points = nil
+			for i := 1; i <= n; i++ {
+				points = append(points, i)
+			}
+		}
+		for _, p := range points {
 			for _, sig := range sigs {
-				out = append(out, faultCase{up: up, n: i, sig: sig})
+				out = append(out, faultCase{up: up, n: p, sig: sig})
 			}
 		}
 		for _, sig := range sigs {
 			out = append(out, faultCase{up: up, n: n, after: true, sig: sig})
 		}
 		return out
-	}
-	var writes []int
-	for i, sql := range run {
-		if isWrite.MatchString(sql) {
-			writes = append(writes, i+1)
-		}
 	}
 	kills := spreadOf(writes, faultKillPoints)
 	out = append(out, faultCase{up: up, n: 1, sig: syscall.SIGKILL})
