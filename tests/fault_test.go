@@ -579,7 +579,9 @@ func faultCases(up bool, run []string) []faultCase {
 		if i%2 == 1 {
 			sig = syscall.SIGTERM
 		}
-		out = append(out, faultCase{up: up, n: m, sig: sig})
+		if c := (faultCase{up: up, n: m, sig: sig}); !slices.Contains(out, c) {
+			out = append(out, c)
+		}
 	}
 	return out
 }
