@@ -90,15 +90,22 @@ func TestFaultInjection(t *testing.T) {
 				walkTo(d, chain, s.ID)
 				continue
 			}
-			ok := t.Run(s.ID+"_"+s.Name, func(t *testing.T) {
-				f := &faultStep{t: t, bin: bin, dir: t.TempDir(), url: url, d: d, step: s}
+			entered, finished := false, false
+			t.Run(s.ID+"_"+s.Name, func(t *testing.T) {
+				entered = true
+				f := &faultStep{t: t, bin: bin, dir: t.TempDir(), url: url, d: d, step: s, cases: &cases}
 				d.T = t
-				cases += f.run()
+				f.run()
+				finished = true
 			})
 			d.T = t
-			if !ok || d.Current() != s.ID {
-				// Whatever a failed case left, the next steps start on a
-				// database of their own.
+			if !entered { // left out by -run
+				walkTo(d, chain, s.ID)
+				continue
+			}
+			if !finished || d.Current() != s.ID {
+				// Whatever a case that could not be recovered from left,
+				// the next steps start on a database of their own.
 				fresh(t)
 				walkTo(d, chain, s.ID)
 				continue
@@ -141,12 +148,13 @@ func walkTo(d *migtest.DB, chain []migrations.Step, rev string) {
 // the step's previous revision with fixtures when it starts and at the
 // step when it ends.
 type faultStep struct {
-	t    *testing.T
-	bin  string
-	dir  string
-	url  string
-	d    *migtest.DB
-	step migrations.Step
+	t     *testing.T
+	bin   string
+	dir   string
+	url   string
+	d     *migtest.DB
+	step  migrations.Step
+	cases *int // fault cases run, on this dialect
 
 	before, after faultState // the database before the step and after it
 }
@@ -411,8 +419,10 @@ func (f *faultStep) requireSteps(r schemaRun, up, want bool) {
 	}
 }
 
-// run tries the step's fault cases and returns how many ran.
-func (f *faultStep) run() int {
+// run tries the step's fault cases. It returns (rather than stopping the
+// test) with the database after the step, unless a case failed in a way
+// that left it elsewhere.
+func (f *faultStep) run() {
 	t := f.t
 	t.Helper()
 	f.before = f.state()
@@ -430,8 +440,9 @@ func (f *faultStep) run() int {
 	// Up cases start before the step and end after it, down cases the
 	// other way round: alternate them, moving the database in between
 	// only when one kind runs out. Each case is a subtest, so that one
-	// can be run alone (-run); the first that fails ends the step's.
-	ran, atBefore := 0, true
+	// can be run alone (-run). A failed case ends the step's cases only
+	// if the database cannot be brought back to where it should be.
+	atBefore := true
 	for len(ups) > 0 || len(downs) > 0 {
 		var c faultCase
 		switch {
@@ -453,7 +464,7 @@ func (f *faultStep) run() int {
 			atBefore = !c.up
 		})
 		if started {
-			ran++
+			*f.cases++
 		}
 		if !ok {
 			// The failure is reported; the remaining cases still run if
@@ -468,7 +479,6 @@ func (f *faultStep) run() int {
 	if atBefore {
 		f.move(true)
 	}
-	return ran
 }
 
 // recover brings the database, after a failed case, before the step (or
