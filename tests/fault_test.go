@@ -41,6 +41,13 @@ var faultSteps = map[string]string{
 	"e223b100ad81": "token groups get the schedule they had",
 }
 
+// faultReadsStep is the step whose runs also get SIGINT or SIGTERM before
+// every statement that reads the records or looks for a table: what the
+// run decides to do comes from those reads, and a read the signal
+// cancelled must not be taken for an answer. They are the same for every
+// step, so one step has them.
+const faultReadsStep = "4ace53fd72c8"
+
 // Fault points per step and direction (see faultCases): SIGKILL before the
 // first statement, before this many writes spread over the run (the last
 // included) and after its last statement; SIGINT and SIGTERM each before
@@ -435,7 +442,8 @@ func (f *faultStep) run() {
 	if diffs := f.before.diff(f.state(), "before the step", "after it and a clean down"); len(diffs) > 0 {
 		t.Fatalf("an uninterrupted up and down does not restore the fixtures, which the fault cases rely on:\n  %s", strings.Join(diffs, "\n  "))
 	}
-	ups, downs := faultCases(true, upRun), faultCases(false, downRun)
+	reads := f.step.ID == faultReadsStep
+	ups, downs := faultCases(true, upRun, reads), faultCases(false, downRun, reads)
 	t.Logf("%d statements up, %d down: %d fault cases", len(upRun), len(downRun), len(ups)+len(downs))
 	// Up cases start before the step and end after it, down cases the
 	// other way round: alternate them, moving the database in between
@@ -522,14 +530,19 @@ func (f *faultStep) move(up bool) {
 }
 
 // faultCases spreads the cases of one direction over the statements of
-// its uninterrupted run. The database changes only at writes, so the
-// points that differ are those right before a write, before the first
-// statement and after the last one: SIGKILL goes to the first and last
-// and to faultKillPoints writes spread over the run, SIGINT and SIGTERM
-// to writes between those. SCHEMA_TEST_FAULT_POINTS=writes tries every
-// signal before every write instead, and =all before every statement:
-// minutes per dialect, for a deep look rather than for CI.
-func faultCases(up bool, run []string) []faultCase {
+// its uninterrupted run. The database changes only at writes, so for
+// SIGKILL the points that differ are before a write, before the first
+// statement and after the last one: SIGKILL goes to the first and the
+// last and to faultKillPoints writes spread over the run. SIGINT and
+// SIGTERM cancel what runs next, reads too: SIGINT goes before the first
+// statement, SIGTERM before the last write (where the run records what it
+// did), and both to writes between the SIGKILL points; with reads, also
+// before every bookkeeping read (isBookkeepingRead).
+//
+// SCHEMA_TEST_FAULT_POINTS=writes tries every signal before every write
+// instead, and =all before every statement: minutes per dialect, for a
+// deep look rather than for CI.
+func faultCases(up bool, run []string, reads bool) []faultCase {
 	n := len(run)
 	sigs := []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM}
 	var out []faultCase
@@ -593,8 +606,25 @@ func faultCases(up bool, run []string) []faultCase {
 			out = append(out, c)
 		}
 	}
+	if reads {
+		i := 0
+		for n, sql := range run {
+			if !isBookkeepingRead.MatchString(sql) {
+				continue
+			}
+			sig := []syscall.Signal{syscall.SIGINT, syscall.SIGTERM}[i%2]
+			i++
+			if c := (faultCase{up: up, n: n + 1, sig: sig}); !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
 	return out
 }
+
+// isBookkeepingRead matches a read of the records table, or a look for a
+// table, on any dialect.
+var isBookkeepingRead = regexp.MustCompile(`(?i)^\s*SELECT\b.*(\bschema_migrations\b|\bFROM sqlite_master WHERE type\s*=\s*'table'|\bFROM information_schema\.tables\b)`)
 
 // isWrite matches a statement that changes the database.
 var isWrite = regexp.MustCompile(`(?i)^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|RENAME|TRUNCATE)\b`)
