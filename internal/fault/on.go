@@ -140,10 +140,10 @@ func after(db *gorm.DB) {
 
 // fire sends the process sig, once. SIGKILL never returns. After SIGINT
 // or SIGTERM it waits until the statement's context is cancelled (the
-// command's handler cancels the run's context), for at most a moment:
-// statements that must not be cancelled (commit, rollback, the lock's
-// release, reading where the database stands) run on a context that no
-// signal cancels.
+// command's handler cancels the run's context), for at most two seconds
+// (a loaded machine may be slow to deliver it): statements that must not
+// be cancelled (rollback, the lock's release, reading where the database
+// stands) run on a context that no signal cancels, and wait it out.
 func fire(db *gorm.DB, sig syscall.Signal) {
 	if !fired.CompareAndSwap(false, true) {
 		return
@@ -161,6 +161,6 @@ func fire(db *gorm.DB, sig syscall.Signal) {
 	}
 	select {
 	case <-ctx.Done():
-	case <-time.After(200 * time.Millisecond):
+	case <-time.After(2 * time.Second):
 	}
 }
