@@ -175,7 +175,8 @@ type faultState struct {
 
 func (f *faultStep) state() faultState {
 	f.t.Helper()
-	return faultState{schema: f.d.Snapshot(), rows: f.d.Dump(), records: f.records()}
+	snap := f.d.Snapshot()
+	return faultState{schema: snap, rows: f.d.DumpOf(snap), records: f.records()}
 }
 
 // records reads schema_migrations, every column but applied_at, sorted.
