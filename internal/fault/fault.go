@@ -9,7 +9,7 @@
 //
 //	SCHEMA_FAULT=<n>:<SIGNAL>   send the process SIGNAL right before statement n
 //	SCHEMA_FAULT=<n>+:<SIGNAL>  ... right after statement n
-//	SCHEMA_FAULT_TRACE=<file>   append "<n>\t<statement>" to file for each statement
+//	SCHEMA_FAULT_TRACE=<file>   append "<n>\t<statement>  -- args: [...]" to file for each statement
 //
 // SIGNAL is SIGINT, SIGTERM or SIGKILL. For SIGINT and SIGTERM the seam
 // waits (briefly) until the signal has cancelled the statement's context,

@@ -126,6 +126,13 @@ func after(db *gorm.DB) {
 		if len(sql) > 200 {
 			sql = sql[:200] + "..."
 		}
+		if vars := db.Statement.Vars; len(vars) > 0 {
+			args := strings.Join(strings.Fields(fmt.Sprint(vars)), " ")
+			if len(args) > 120 {
+				args = args[:120] + "..."
+			}
+			sql += "  -- args: " + args
+		}
 		if db.Error != nil {
 			sql += "  -- error: " + strings.Join(strings.Fields(db.Error.Error()), " ")
 		}
