@@ -805,3 +805,42 @@ func TestFaultSeamOffByDefault(t *testing.T) {
 	bad := &cli{t: t, bin: buildSchemaTags(t, "faultinject"), dir: t.TempDir(), env: []string{"DATABASE_URL=" + url, fault.EnvFault + "=soon:SIGKILL"}}
 	bad.run("up").requireExit(t, 1, fault.EnvFault)
 }
+
+// TestFaultCases: the points of a run, as the suite picks them without a
+// database: SIGKILL before the first statement, before writes spread over
+// the run up to the last one, and after the last statement; SIGINT before
+// the first statement and SIGTERM before the last write; no case twice.
+func TestFaultCases(t *testing.T) {
+	t.Setenv("SCHEMA_TEST_FAULT_POINTS", "")
+	run := []string{
+		"SELECT 1", // 1
+		"SELECT count(*) FROM x  -- args: [schema_migrations]", // 2
+		"CREATE TABLE a (x int)",                               // 3
+		"SELECT 2",                                             // 4
+		"INSERT INTO a VALUES (1)",                             // 5
+		"UPDATE a SET x = 2",                                   // 6
+		"DROP TABLE b",                                         // 7
+		"INSERT INTO schema_migrations (id) VALUES (?)",        // 8
+		"SELECT 3",                                             // 9
+	}
+	got := map[string]bool{}
+	for _, c := range faultCases(true, run, true) {
+		if got[c.name()] {
+			t.Errorf("case %s twice", c.name())
+		}
+		got[c.name()] = true
+	}
+	for _, want := range []string{
+		"up SIGKILL before 1", "up SIGKILL before 3", "up SIGKILL before 8", "up SIGKILL after 9",
+		"up SIGINT before 1", "up SIGTERM before 8", "up SIGINT before 2",
+	} {
+		if !got[want] {
+			t.Errorf("no case %q among %v", want, got)
+		}
+	}
+	for name := range got {
+		if strings.Contains(name, "before 4") || strings.Contains(name, "before 9") {
+			t.Errorf("case %q before a plain read", name)
+		}
+	}
+}
