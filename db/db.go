@@ -12,6 +12,7 @@ import (
 	"os"
 
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/fault"
 	"gorm.io/gorm"
 )
 
@@ -46,6 +47,15 @@ func Open(ctx context.Context, rawURL string) (*Database, error) {
 	}
 	g, err := dialect.Open(target)
 	if err != nil {
+		return nil, err
+	}
+	// A no-op unless built with -tags faultinject (the fault suite), which
+	// counts the statements of the databases a run works on: not those of
+	// the in-memory one the table guard builds the chain on.
+	if err := fault.Instrument(g, target.InMemory()); err != nil {
+		if sqlDB, e := g.DB(); e == nil {
+			sqlDB.Close()
+		}
 		return nil, err
 	}
 	return &Database{DB: g.WithContext(ctx), target: target}, nil

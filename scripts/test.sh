@@ -21,4 +21,8 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+# The fault seam's injecting half is only built with its tag (the fault
+# suite in tests/ builds the command with it).
+go vet -tags faultinject ./internal/fault/ ./db/ ./cmd/schema/
 go test -count=1 -timeout 30m "$@" ./...
+go test -count=1 -tags faultinject "$@" ./internal/fault/

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,40 +14,75 @@ import (
 	"time"
 )
 
-// The schema binary is built once per test run, by the first test that
-// needs it, and removed when the run ends.
-var schemaBin struct {
-	once sync.Once
+// The schema binary is built once per test run and build tags, by the
+// first test that needs it, into a directory removed when the run ends.
+var schemaBins struct {
+	mu   sync.Mutex
 	dir  string
+	bins map[string]*schemaBin // by build tags
+}
+
+type schemaBin struct {
+	once sync.Once
 	path string
 	err  error
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if schemaBin.dir != "" {
-		os.RemoveAll(schemaBin.dir)
+	if schemaBins.dir != "" {
+		os.RemoveAll(schemaBins.dir)
 	}
 	os.Exit(code)
 }
 
 func buildSchema(t *testing.T) string {
 	t.Helper()
-	schemaBin.once.Do(func() {
-		schemaBin.dir, schemaBin.err = os.MkdirTemp("", "schema-cli-test-")
-		if schemaBin.err != nil {
-			return
+	return buildSchemaTags(t, "")
+}
+
+// buildSchemaTags builds cmd/schema with the build tags (comma-separated,
+// "" for none), once per run.
+func buildSchemaTags(t *testing.T, tags string) string {
+	t.Helper()
+	schemaBins.mu.Lock()
+	if schemaBins.bins == nil {
+		schemaBins.bins = map[string]*schemaBin{}
+	}
+	b := schemaBins.bins[tags]
+	if b == nil {
+		b = &schemaBin{}
+		schemaBins.bins[tags] = b
+	}
+	if schemaBins.dir == "" {
+		var err error
+		if schemaBins.dir, err = os.MkdirTemp("", "schema-cli-test-"); err != nil {
+			schemaBins.mu.Unlock()
+			t.Fatal(err)
 		}
-		schemaBin.path = filepath.Join(schemaBin.dir, "schema")
-		cmd := exec.Command("go", "build", "-o", schemaBin.path, "github.com/openwebui-go/schema/cmd/schema")
+	}
+	dir := schemaBins.dir
+	schemaBins.mu.Unlock()
+	b.once.Do(func() {
+		name := "schema"
+		args := []string{"build", "-o"}
+		if tags != "" {
+			name += "-" + strings.ReplaceAll(tags, ",", "-")
+		}
+		b.path = filepath.Join(dir, name)
+		args = append(args, b.path)
+		if tags != "" {
+			args = append(args, "-tags", tags)
+		}
+		cmd := exec.Command("go", append(args, "github.com/openwebui-go/schema/cmd/schema")...)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			schemaBin.err = errors.New("go build ./cmd/schema: " + err.Error() + "\n" + string(out))
+			b.err = fmt.Errorf("go %s: %v\n%s", strings.Join(cmd.Args[1:], " "), err, out)
 		}
 	})
-	if schemaBin.err != nil {
-		t.Fatal(schemaBin.err)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return schemaBin.path
+	return b.path
 }
 
 // cli runs the schema binary in its own working directory with a

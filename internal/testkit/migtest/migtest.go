@@ -37,8 +37,8 @@ func New(t testing.TB, dialectName string) *DB {
 	return Open(t, dialectName, testdb.URL(t, dialectName))
 }
 
-// Open opens the database at url (of the dialect), for a test that also
-// hands the URL to the binary.
+// Open returns the database at url, of the dialect, closed when the test
+// ends; for tests that also hand the URL to the schema command.
 func Open(t testing.TB, dialectName, url string) *DB {
 	t.Helper()
 	r, err := db.Open(context.Background(), url)
@@ -317,8 +317,15 @@ func Bool(t testing.TB, s string) bool {
 // two states of a database can be compared across dialects.
 func (d *DB) Dump() map[string][]string {
 	d.T.Helper()
+	return d.DumpOf(d.Snapshot())
+}
+
+// DumpOf is Dump of the tables of snap, a snapshot of the database just
+// taken: for a caller that needs both.
+func (d *DB) DumpOf(snap *snapshot.Snapshot) map[string][]string {
+	d.T.Helper()
 	out := map[string][]string{}
-	for _, t := range d.Snapshot().Tables {
+	for _, t := range snap.Tables {
 		kinds := map[string]string{}
 		for _, c := range t.Columns {
 			kinds[c.Name] = valueKind(c.Type)
