@@ -119,7 +119,10 @@ func (d *Database) unrecordedTables(db *gorm.DB, chain []migrations.Step, st sta
 	if err != nil {
 		return nil, err
 	}
-	recordsExist := db.Migrator().HasTable(MigrationsTable)
+	recordsExist, err := dialect.TableExists(db, MigrationsTable)
+	if err != nil {
+		return nil, err
+	}
 	partial := d.target.Dialect.RunMode() == dialect.NoTransactions && recordsExist
 	found := unaccounted(ours, byRev, st.applied, partial)
 	if len(found) == 0 {

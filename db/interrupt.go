@@ -25,6 +25,11 @@ type InterruptedError struct {
 	// step has no transaction: its partial work stays, and the next run
 	// redoes the step (steps are written to be re-run).
 	RolledBack bool
+	// Finished (MySQL/MariaDB) says the step in flight had done its work
+	// and its record was already written (or, for a down, removed) when
+	// the run was stopped: only the bookkeeping after it (its checksum,
+	// its progress marks) was cut short, which the next run completes.
+	Finished bool
 	// WaitingForLock: the run was waiting for another run's lock.
 	WaitingForLock bool
 	// At is the revision the records show after the run stopped ("" for
@@ -44,6 +49,10 @@ func (e *InterruptedError) Error() string {
 		what = "interrupted while waiting for the migration lock"
 	case s == nil:
 		what = "interrupted between steps"
+	case e.Finished && s.Direction == DirectionDown:
+		what = fmt.Sprintf("interrupted: step %s (%s) had been rolled back and its record removed; only the bookkeeping after it was cut short, and the next run completes it", s.ID, s.Name)
+	case e.Finished:
+		what = fmt.Sprintf("interrupted: step %s (%s) had run and is recorded as applied; only the bookkeeping after it (its checksum) was cut short, and the next run completes it", s.ID, s.Name)
 	case e.RolledBack && s.Direction == DirectionDown:
 		what = fmt.Sprintf("interrupted: the roll-back of step %s (%s) was undone, so the step stays applied", s.ID, s.Name)
 	case e.RolledBack:
@@ -80,5 +89,10 @@ func (d *Database) interrupted(err error, inFlight *StepResult, transactional bo
 	defer cancel()
 	e.At, e.AtErr = d.Current(ctx)
 	e.AtKnown = e.AtErr == nil
+	if s := e.Step; s != nil && !transactional && e.AtKnown {
+		// The records are the truth: a step whose record is in (or, for
+		// a down, gone) did not stop partway.
+		e.Finished = s.Direction == DirectionUp && e.At == s.ID || s.Direction == DirectionDown && e.At != s.ID
+	}
 	return e
 }

@@ -218,8 +218,8 @@ func outOfOrderError(missing, applied migrations.Step) error {
 func (l ledger) read() (records, error) {
 	db := l.db
 	rec := records{applied: map[string]time.Time{}, checksums: map[string]string{}}
-	if !db.Migrator().HasTable(MigrationsTable) {
-		return rec, nil
+	if exists, err := dialect.TableExists(db, MigrationsTable); err != nil || !exists {
+		return rec, err
 	}
 	rec.exists = true
 	cols, err := l.columns()
@@ -406,8 +406,12 @@ func (l ledger) columns() ([]string, error) { return tableColumns(l.db, Migratio
 func (l ledger) checksums() (map[string]string, error) {
 	db := l.db
 	out := map[string]string{}
-	if !db.Migrator().HasTable(MigrationsTable) || !db.Migrator().HasColumn(MigrationsTable, dialect.ChecksumColumn) {
-		return out, nil
+	if exists, err := dialect.TableExists(db, MigrationsTable); err != nil || !exists {
+		return out, err
+	}
+	cols, err := l.columns()
+	if err != nil || !slices.Contains(cols, dialect.ChecksumColumn) {
+		return out, err
 	}
 	rows, err := db.Raw("SELECT id, " + dialect.ChecksumColumn + " FROM " + MigrationsTable).Rows()
 	if err != nil {
@@ -534,8 +538,8 @@ func (l ledger) purgeJournal(applied []string) error {
 // but SQLite's PRIMARY KEY allows a NULL, and a hand-made table anything).
 func (l ledger) alembic() (alembicState, error) {
 	db := l.db
-	if !db.Migrator().HasTable(AlembicTable) {
-		return alembicState{}, nil
+	if exists, err := dialect.TableExists(db, AlembicTable); err != nil || !exists {
+		return alembicState{}, err
 	}
 	st := alembicState{exists: true}
 	cols, err := tableColumns(db, AlembicTable)
@@ -604,8 +608,8 @@ func (l ledger) setAlembic(rev string) error {
 // syncAlembic sets alembic_version to rev if the table exists.
 func (l ledger) syncAlembic(rev string) error {
 	db := l.db
-	if !db.Migrator().HasTable(AlembicTable) {
-		return nil
+	if exists, err := dialect.TableExists(db, AlembicTable); err != nil || !exists {
+		return err
 	}
 	return l.setAlembic(rev)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -367,4 +368,17 @@ func (m *Migrator) KeyRange(key string, after *string, upTo string) (string, []a
 		return m.Q(key) + " <= ?", []any{upTo}
 	}
 	return m.Q(key) + " > ? AND " + m.Q(key) + " <= ?", []any{*after, upTo}
+}
+
+// TableExists reports whether table exists where db's unqualified names
+// resolve. Unlike GORM's HasTable, which takes a failed query for "no", it
+// returns the query's error: a catalog read that a signal cancelled, or
+// that a broken connection failed, must never be taken for an absent
+// table (no records, so nothing applied; no journal, so no leftovers).
+func TableExists(db *gorm.DB, table string) (bool, error) {
+	tables, err := db.Migrator().GetTables()
+	if err != nil {
+		return false, fmt.Errorf("list the tables: %w", err)
+	}
+	return slices.Contains(tables, table), nil
 }

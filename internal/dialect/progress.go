@@ -87,8 +87,11 @@ func (m *Migrator) Checkpoint(point string) error {
 // Reached reports whether an interrupted run of the running step (same
 // direction) passed point. Always false where steps are transactions.
 func (m *Migrator) Reached(point string) (bool, error) {
-	if !m.journaled() || !m.DB.Migrator().HasTable(ProgressTable) {
+	if !m.journaled() {
 		return false, nil
+	}
+	if exists, err := TableExists(m.DB, ProgressTable); err != nil || !exists {
+		return false, err
 	}
 	var n int64
 	if err := m.Scan("SELECT count(*) FROM "+m.Q(ProgressTable)+" WHERE id = ? AND direction = ? AND point = ?",
@@ -123,8 +126,8 @@ func (m *Migrator) Rebuilt(table string) (bool, error) {
 // bookkeeping, not a statement of the step, so a crash plan does not
 // count it.
 func ensureProgressTable(db *gorm.DB, d Dialect) error {
-	if db.Migrator().HasTable(ProgressTable) {
-		return nil
+	if exists, err := TableExists(db, ProgressTable); err != nil || exists {
+		return err
 	}
 	opts, err := d.tableOptions(db)
 	if err != nil {
@@ -182,7 +185,10 @@ func (m *Migrator) LeftoversPredateJournal() bool {
 // and stamp's for directions the records now say are done.
 func JournalClear(db *gorm.DB, id, dir string) error {
 	d, err := Of(db)
-	if err != nil || d.RunMode() != NoTransactions || !db.Migrator().HasTable(ProgressTable) {
+	if err != nil || d.RunMode() != NoTransactions {
+		return err
+	}
+	if exists, err := TableExists(db, ProgressTable); err != nil || !exists {
 		return err
 	}
 	q, args := "DELETE FROM "+d.Quote(ProgressTable)+" WHERE id = ?", []any{id}
@@ -204,7 +210,10 @@ type JournalRow struct {
 // ordered by step, direction and time.
 func ReadJournal(db *gorm.DB) ([]JournalRow, error) {
 	d, err := Of(db)
-	if err != nil || d.RunMode() != NoTransactions || !db.Migrator().HasTable(ProgressTable) {
+	if err != nil || d.RunMode() != NoTransactions {
+		return nil, err
+	}
+	if exists, err := TableExists(db, ProgressTable); err != nil || !exists {
 		return nil, err
 	}
 	rows, err := db.Raw("SELECT id, direction, point FROM " + d.Quote(ProgressTable) + " ORDER BY id, direction, reached_at, point").Rows()
