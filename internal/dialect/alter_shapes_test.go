@@ -128,6 +128,16 @@ func alterCases() []alterCase {
 		// shape has it nullable.
 		{name: "replace the primary key", to: base.With(dialect.PrimaryKey{"label"})},
 		{name: "replace the primary key's columns", from: base.With(dialect.PrimaryKey{"id", "n"}), to: base.With(dialect.PrimaryKey{"id", "label"})},
+		{name: "add a filled column to the primary key",
+			from:  base.With(dialect.PrimaryKey{"id", "n"}),
+			to:    base.With(dialect.Column{Name: "sign", Type: dialect.Key, NotNull: true}, dialect.PrimaryKey{"sign", "id"}),
+			fills: []dialect.Fill{{Column: "sign", Expr: "CASE WHEN n > 0 THEN 'pos' ELSE 'neg' END"}},
+			want: func(r alterRow) {
+				r["sign"] = "neg"
+				if r["n"].(int) > 0 {
+					r["sign"] = "pos"
+				}
+			}},
 		{name: "add an index", to: base.With(dialect.Index{Name: "idx_item_code", Columns: []string{"code", "n"}})},
 		{name: "add a unique index", to: base.With(dialect.Index{Name: "uq_item_label_n", Columns: []string{"label", "n"}, Unique: true})},
 		{name: "make an index unique", to: base.Without("idx_item_label").With(dialect.Index{Name: "idx_item_label", Columns: []string{"label"}, Unique: true})},
