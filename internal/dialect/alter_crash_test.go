@@ -20,6 +20,8 @@ var alterCrashCases = []string{
 	"convert key to bool",
 	"widen an indexed smallint with a conversion",
 	"add a NOT NULL column filled",
+	"add a bool NOT NULL with a default and a fill",
+	"convert a column with a default",
 	"replace the primary key's columns",
 	"add a filled column to the primary key",
 	"drop the only index under a foreign key",

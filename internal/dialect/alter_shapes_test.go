@@ -133,6 +133,20 @@ func alterCases() []alterCase {
 			to:    base.With(dialect.Index{Name: "uq_item_n_label", Columns: []string{"n", "label"}, Unique: true}).Replace(dialect.Column{Name: "n", Type: dialect.BigInt, NotNull: true}),
 			fills: []dialect.Fill{{Column: "n", Expr: "n * 2"}},
 			want:  func(r alterRow) { r["n"] = r["n"].(int) * 2 }},
+		{name: "convert a column a two-column check reads",
+			from:  base.With(dialect.Check{Name: "chk_item_n_code", Expr: "n <> 0 OR code IS NULL"}),
+			to:    base.With(dialect.Check{Name: "chk_item_n_code", Expr: "n <> 0 OR code IS NULL"}).Replace(dialect.Column{Name: "n", Type: dialect.BigInt, NotNull: true}),
+			fills: []dialect.Fill{{Column: "n", Expr: "n * 2"}},
+			want:  func(r alterRow) { r["n"] = r["n"].(int) * 2 }},
+		{name: "convert a column with a default",
+			to:    base.Replace(dialect.Column{Name: "flag", Type: dialect.SmallInt, NotNull: true, Default: "0"}),
+			fills: []dialect.Fill{{Column: "flag", Expr: "CASE WHEN flag THEN 1 ELSE 0 END"}},
+			want: func(r alterRow) {
+				r["flag"] = 0
+				if r["flag0"] == true {
+					r["flag"] = 1
+				}
+			}},
 		{name: "convert key to bool",
 			to:    base.Replace(dialect.Column{Name: "code", Type: dialect.Bool}),
 			fills: []dialect.Fill{{Column: "code", Expr: "CASE code WHEN 'yes' THEN TRUE WHEN 'no' THEN FALSE END"}},
@@ -235,7 +249,9 @@ func (c alterCase) expected() []alterRow {
 		}
 		if c.want != nil {
 			w["n"] = r["n"] // want reads the old values
+			w["flag0"] = r["flag"]
 			c.want(w)
+			delete(w, "flag0")
 		}
 		out = append(out, w)
 	}
