@@ -25,6 +25,7 @@ var alterCrashCases = []string{
 	"replace the primary key's columns",
 	"add a filled column to the primary key",
 	"drop the only index under a foreign key",
+	"drop a column under a foreign key",
 	"add a foreign key with its index",
 	"change a foreign key's ON DELETE",
 	"many changes at once",
