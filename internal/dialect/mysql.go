@@ -385,18 +385,42 @@ func (a mysqlAlter) changePrimaryKey() error {
 	}
 	cur, err := a.m.Strings(`SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
 		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`, a.to.Name)
-	if err != nil || slices.Equal(cur, a.p.newPK) {
+	if err != nil {
 		return err
 	}
-	var parts []string
-	if len(cur) > 0 {
-		parts = append(parts, "DROP PRIMARY KEY")
+	if !slices.Equal(cur, a.p.newPK) {
+		var parts []string
+		if len(cur) > 0 {
+			parts = append(parts, "DROP PRIMARY KEY")
+		}
+		if len(a.p.newPK) > 0 {
+			parts = append(parts, "ADD PRIMARY KEY ("+quoteList(a.d, a.p.newPK)+")")
+		}
+		// One statement, so the table is never left without its key.
+		if err := a.m.exec(fmt.Sprintf("ALTER TABLE %s %s", a.t, strings.Join(parts, ", "))); err != nil {
+			return err
+		}
 	}
-	if len(a.p.newPK) > 0 {
-		parts = append(parts, "ADD PRIMARY KEY ("+quoteList(a.d, a.p.newPK)+")")
+	// A column that leaves the key keeps the NOT NULL the key gave it;
+	// where the new shape has it nullable, it is made so (also on a re-run
+	// that finds the key already changed).
+	for _, name := range leavingKey(a.from, a.p.newPK) {
+		c, ok := a.to.Column(name)
+		if !ok || c.NotNull {
+			continue
+		}
+		nullable, err := a.m.Strings(`SELECT IS_NULLABLE FROM information_schema.COLUMNS
+			WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?`, a.to.Name, name)
+		if err != nil {
+			return err
+		}
+		if len(nullable) == 1 && nullable[0] == "NO" {
+			if err := a.m.exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", a.t, columnDef(a.d, c))); err != nil {
+				return err
+			}
+		}
 	}
-	// One statement, so the table is never left without its key.
-	return a.m.exec(fmt.Sprintf("ALTER TABLE %s %s", a.t, strings.Join(parts, ", ")))
+	return nil
 }
 
 func (a mysqlAlter) dropColumns() error {

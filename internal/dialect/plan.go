@@ -209,3 +209,14 @@ func (d ShapeDiff) Empty() bool {
 	return len(d.AddColumns)+len(d.DropColumns)+len(d.ChangeColumns)+len(d.AddIndexes)+len(d.DropIndexes)+
 		len(d.AddForeignKeys)+len(d.DropForeignKeys)+len(d.AddChecks)+len(d.DropChecks) == 0 && !d.PrimaryKeyChanged
 }
+
+// leavingKey lists the columns of from's primary key that newPK leaves out.
+func leavingKey(from Table, newPK []string) []string {
+	var out []string
+	for _, c := range from.PrimaryKey {
+		if !slices.Contains(newPK, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -242,7 +242,7 @@ func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) e
 		}
 	}
 	t := d.Quote(to.Name)
-	pk, err := d.primaryKeyStatements(m, t, from, p)
+	pk, err := d.primaryKeyStatements(m, t, from, to, p)
 	if err != nil {
 		return err
 	}
@@ -327,7 +327,7 @@ func (d postgresDialect) columnStatements(m *Migrator, t string, to Table, p alt
 
 // primaryKeyStatements replace the primary key, found by its name in the
 // catalog, when it changes.
-func (d postgresDialect) primaryKeyStatements(m *Migrator, t string, from Table, p alterPlan) ([]string, error) {
+func (d postgresDialect) primaryKeyStatements(m *Migrator, t string, from, to Table, p alterPlan) ([]string, error) {
 	if !p.pkChanged {
 		return nil, nil
 	}
@@ -342,6 +342,12 @@ func (d postgresDialect) primaryKeyStatements(m *Migrator, t string, from Table,
 	}
 	if len(p.newPK) > 0 {
 		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD PRIMARY KEY (%s)", t, quoteList(d, p.newPK)))
+	}
+	// A column that leaves the key keeps the NOT NULL the key gave it.
+	for _, name := range leavingKey(from, p.newPK) {
+		if c, ok := to.Column(name); ok && !c.NotNull {
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", t, d.Quote(name)))
+		}
 	}
 	return stmts, nil
 }
