@@ -367,7 +367,7 @@ func (a mysqlAlter) addColumns() error {
 func (a mysqlAlter) changeColumns() error {
 	for _, c := range a.p.changes {
 		if c.typeChanged() && c.Fill != "" {
-			if err := a.d.convertColumn(a.m, a.to.Name, c); err != nil {
+			if err := a.d.convertColumn(a.m, a.to.Name, c, a.from.Checks); err != nil {
 				return err
 			}
 			continue
@@ -379,8 +379,10 @@ func (a mysqlAlter) changeColumns() error {
 	return nil
 }
 
+// changePrimaryKey gives the table the new shape's key. It looks whenever
+// the key changes or a conversion may have dropped it (detachColumn).
 func (a mysqlAlter) changePrimaryKey() error {
-	if !a.p.pkChanged {
+	if !a.p.pkChanged && len(a.p.conversions()) == 0 {
 		return nil
 	}
 	cur, err := a.m.Strings(`SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
@@ -492,7 +494,7 @@ func tmpColumn(name string) string { return name + "__new" }
 // MySQL cannot convert with an expression in place. Each state a crash can
 // leave is recognisable: the temporary column exists with or without the
 // old one, or the column already has its new type.
-func (d mysqlDialect) convertColumn(m *Migrator, table string, c columnChange) error {
+func (d mysqlDialect) convertColumn(m *Migrator, table string, c columnChange, checks []Check) error {
 	t, col, tmp := d.Quote(table), d.Quote(c.To.Name), d.Quote(tmpColumn(c.To.Name))
 	mg := m.DB.Migrator()
 	hasTmp := mg.HasColumn(table, tmpColumn(c.To.Name))
@@ -512,11 +514,47 @@ func (d mysqlDialect) convertColumn(m *Migrator, table string, c columnChange) e
 		if err := m.Exec(fmt.Sprintf("UPDATE %s SET %s = %s", t, tmp, c.Fill)); err != nil {
 			return err
 		}
+		if err := d.detachColumn(m, table, c.To.Name, checks); err != nil {
+			return err
+		}
 		if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", t, col)); err != nil {
 			return err
 		}
 	}
 	return m.exec(fmt.Sprintf("ALTER TABLE %s CHANGE COLUMN %s %s", t, tmp, columnDef(d, c.To)))
+}
+
+// detachColumn drops, before a conversion drops the old column, every key
+// over it with other columns: the primary key, indexes and checks. MariaDB
+// refuses to drop a column of a multi-column key or check, and silently
+// shrinks a multi-column plain index to its other columns. The phases
+// after the conversion (changePrimaryKey, addKeys) add them back over the
+// converted column. Each drop looks at the catalog first, for a re-run.
+func (d mysqlDialect) detachColumn(m *Migrator, table, col string, checks []Check) error {
+	t := d.Quote(table)
+	indexes, err := m.Strings(`SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ? ORDER BY INDEX_NAME`, table, col)
+	if err != nil {
+		return err
+	}
+	for _, name := range indexes {
+		stmt := "DROP INDEX " + d.Quote(name)
+		if name == "PRIMARY" {
+			stmt = "DROP PRIMARY KEY"
+		}
+		if err := m.exec(fmt.Sprintf("ALTER TABLE %s %s", t, stmt)); err != nil {
+			return err
+		}
+	}
+	mg := m.DB.Migrator()
+	for _, c := range checks {
+		if strings.Contains(c.Expr, col) && mg.HasConstraint(table, c.Name) {
+			if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", t, d.Quote(c.Name))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // hasType reports whether a column already has the SQL type of t.
