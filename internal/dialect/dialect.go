@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"ariga.io/atlas/sql/migrate"
 	"gorm.io/gorm"
 )
 
@@ -131,6 +132,8 @@ type Dialect interface {
 	sessionsSQL() string
 	dropDatabaseSQL(quotedName string) string
 	currentSchemaSQL() string
+	// inspector is Atlas's schema inspector for this database.
+	inspector(conn *sql.DB) (migrate.Driver, error)
 	// searchPath reports whether unqualified names resolve through a
 	// search path the URL may set (PostgreSQL), which a new scratch
 	// database must then be given.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"ariga.io/atlas/sql/migrate"
+	amysql "ariga.io/atlas/sql/mysql"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 )
@@ -128,6 +130,8 @@ func (mysqlDialect) jsonArrayStrings(col, key, alias string) JSONStrings {
 		Value: alias + ".s",
 	}
 }
+
+func (mysqlDialect) inspector(conn *sql.DB) (migrate.Driver, error) { return amysql.Open(conn) }
 
 func (mysqlDialect) SQLType(t Type) string {
 	switch t {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"ariga.io/atlas/sql/migrate"
+	apostgres "ariga.io/atlas/sql/postgres"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
@@ -116,6 +118,8 @@ func (postgresDialect) jsonArrayStrings(col, key, alias string) JSONStrings {
 		Value: fmt.Sprintf("(%s.v #>> '{}')", alias),
 	}
 }
+
+func (postgresDialect) inspector(conn *sql.DB) (migrate.Driver, error) { return apostgres.Open(conn) }
 
 func (postgresDialect) SQLType(t Type) string {
 	switch t {

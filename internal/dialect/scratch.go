@@ -3,6 +3,7 @@ package dialect
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"ariga.io/atlas/sql/migrate"
 	"gorm.io/gorm"
 )
 
@@ -218,6 +220,30 @@ func CurrentSchema(ctx context.Context, db *gorm.DB) (string, error) {
 		return "", nil
 	}
 	return *name, nil
+}
+
+// Inspector returns the schema inspector (Atlas's driver) for db's
+// dialect, and the schema to inspect: on PostgreSQL the one the URL's
+// search_path selects (?search_path=app), which is where the chain creates
+// its tables, never public just because it exists; "" elsewhere, which is
+// the connection's database.
+func Inspector(ctx context.Context, db *gorm.DB, conn *sql.DB) (migrate.Driver, string, error) {
+	d, err := Of(db)
+	if err != nil {
+		return nil, "", err
+	}
+	drv, err := d.inspector(conn)
+	if err != nil || !d.searchPath() {
+		return drv, "", err
+	}
+	in, err := CurrentSchema(ctx, db)
+	if err != nil {
+		return nil, "", err
+	}
+	if in == "" {
+		return nil, "", errors.New("the search_path names no schema that exists in the database: create the schema, or fix search_path in the URL")
+	}
+	return drv, in, nil
 }
 
 // MatchScratchSchema gives a new scratch database the schema the live

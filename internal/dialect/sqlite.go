@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"ariga.io/atlas/sql/migrate"
+	asqlite "ariga.io/atlas/sql/sqlite"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 )
@@ -90,6 +92,8 @@ func (sqliteDialect) jsonArrayStrings(col, key, alias string) JSONStrings {
 		Value: alias + ".value",
 	}
 }
+
+func (sqliteDialect) inspector(conn *sql.DB) (migrate.Driver, error) { return asqlite.Open(conn) }
 
 func (sqliteDialect) SQLType(t Type) string {
 	switch t {

@@ -11,18 +11,13 @@ package snapshot
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
-	"ariga.io/atlas/sql/migrate"
-	amysql "ariga.io/atlas/sql/mysql"
-	apostgres "ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
-	asqlite "ariga.io/atlas/sql/sqlite"
+	"github.com/openwebui-go/schema/internal/dialect"
 	"gorm.io/gorm"
 )
 
@@ -109,11 +104,7 @@ func Take(ctx context.Context, db *gorm.DB) (*Snapshot, error) {
 		return nil, err
 	}
 	name := db.Dialector.Name()
-	drv, err := atlasDriver(name, sqlDB)
-	if err != nil {
-		return nil, fmt.Errorf("inspect %s database: %w", name, err)
-	}
-	in, err := currentSchema(ctx, db)
+	drv, in, err := dialect.Inspector(ctx, db, sqlDB)
 	if err != nil {
 		return nil, fmt.Errorf("inspect %s database: %w", name, err)
 	}
@@ -131,36 +122,6 @@ func Take(ctx context.Context, db *gorm.DB) (*Snapshot, error) {
 	}
 	sort.Slice(snap.Tables, func(i, j int) bool { return snap.Tables[i].Name < snap.Tables[j].Name })
 	return snap, nil
-}
-
-// currentSchema is the schema to inspect: on PostgreSQL the one the URL's
-// search_path selects (?search_path=app), which is where the chain creates
-// its tables, never public just because it exists; "" elsewhere, which
-// is the connection's database.
-func currentSchema(ctx context.Context, db *gorm.DB) (string, error) {
-	if db.Dialector.Name() != "postgres" {
-		return "", nil
-	}
-	var in *string
-	if err := db.WithContext(ctx).Raw("SELECT current_schema()").Scan(&in).Error; err != nil {
-		return "", fmt.Errorf("read the current schema: %w", err)
-	}
-	if in == nil {
-		return "", errors.New("the search_path names no schema that exists in the database: create the schema, or fix search_path in the URL")
-	}
-	return *in, nil
-}
-
-func atlasDriver(name string, db *sql.DB) (migrate.Driver, error) {
-	switch name {
-	case "sqlite":
-		return asqlite.Open(db)
-	case "postgres":
-		return apostgres.Open(db)
-	case "mysql":
-		return amysql.Open(db)
-	}
-	return nil, fmt.Errorf("no inspector for dialect %q", name)
 }
 
 func convertTable(t *schema.Table, ft typeFormatter) Table {
