@@ -518,6 +518,10 @@ func (l ledger) keepOnly(chain []migrations.Step, keep []string) error {
 // resume a run it never finished.
 func (l ledger) purgeJournal(applied []string) error {
 	tx := l.db
+	// A damaged journal table is recreated: stamp is the documented repair.
+	if err := dialect.RepairJournal(tx); err != nil {
+		return err
+	}
 	rows, err := l.journal()
 	if err != nil {
 		return err

@@ -3,12 +3,16 @@ package db_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/testkit/fixtures"
+	"github.com/openwebui-go/schema/internal/testkit/migtest"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
+	"github.com/openwebui-go/schema/migrations"
 )
 
 // TestDamagedRecordsStampBaseThenAdopt: a records table without an id
@@ -54,4 +58,37 @@ func TestRecordsWithoutChecksums(t *testing.T) {
 			t.Fatalf("after up: %v; step 1 checksum %q", err, st.Steps[0].Checksum)
 		}
 	})
+}
+
+// TestDamagedProgressJournal: a journal table without this tool's columns
+// (MySQL keeps one) is named with its repair by the commands that read or
+// write it, instead of a driver's "unknown column", and stamp recreates
+// it; on the other dialects there is no journal to damage.
+func TestDamagedProgressJournal(t *testing.T) {
+	ctx := context.Background()
+	d := migtest.At(t, "mysql", "1af9b942657b")
+	for _, q := range []string{"DROP TABLE IF EXISTS schema_migrations_progress", "CREATE TABLE schema_migrations_progress (x int)"} {
+		if err := d.G.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, upErr := d.Runner.Up(ctx, "", db.Options{})
+	_, statusErr := d.Runner.Status(ctx)
+	for name, err := range map[string]error{"up": upErr, "status": statusErr} {
+		if !errors.Is(err, dialect.ErrJournalDamaged) || !strings.Contains(err.Error(), "lacks column(s) id, direction, point, reached_at") || !strings.Contains(err.Error(), "schema stamp") {
+			t.Errorf("%s on a damaged journal: %v; want ErrJournalDamaged naming the columns and stamp", name, err)
+		}
+	}
+	if cur, err := d.Runner.Current(ctx); err != nil || cur != "1af9b942657b" {
+		t.Fatalf("the refused up changed the records: current %q, %v", cur, err)
+	}
+	if err := d.Runner.Stamp(ctx, "1af9b942657b"); err != nil {
+		t.Fatalf("stamp did not repair the journal: %v", err)
+	}
+	if _, err := d.Runner.Up(ctx, "", db.Options{}); err != nil {
+		t.Fatalf("up after stamp: %v", err)
+	}
+	if cur, _ := d.Runner.Current(ctx); cur != migrations.Head() {
+		t.Fatalf("after stamp and up the database is at %q, want head", cur)
+	}
 }

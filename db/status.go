@@ -2,9 +2,11 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/migrations"
 	"gorm.io/gorm"
 )
@@ -157,6 +159,18 @@ func (d *Database) Status(ctx context.Context) (Status, error) {
 // Current is the newest applied revision, "" for none.
 func (d *Database) Current(ctx context.Context) (string, error) {
 	s, err := d.Status(ctx)
+	if errors.Is(err, dialect.ErrJournalDamaged) {
+		// The repair (stamp) needs the revision: the records alone give it.
+		chain, cerr := migrations.Chain()
+		if cerr != nil {
+			return "", cerr
+		}
+		st, serr := recordsOf(d.DB.WithContext(ctx)).state(chain)
+		if serr != nil {
+			return "", d.scrub(serr)
+		}
+		return revisionAt(chain, st.applied), nil
+	}
 	return s.Current, err
 }
 

@@ -1,7 +1,9 @@
 package dialect
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -127,6 +129,9 @@ func (m *Migrator) Rebuilt(table string) (bool, error) {
 // count it.
 func ensureProgressTable(db *gorm.DB, d Dialect) error {
 	if exists, err := TableExists(db, ProgressTable); err != nil || exists {
+		if err == nil {
+			err = checkProgressTable(db, d)
+		}
 		return err
 	}
 	opts, err := d.tableOptions(db)
@@ -139,6 +144,60 @@ func ensureProgressTable(db *gorm.DB, d Dialect) error {
 		return fmt.Errorf("create %s: %w", ProgressTable, err)
 	}
 	return nil
+}
+
+// ErrJournalDamaged means the progress journal's table does not have the
+// columns this tool gives it (a hand-made or altered table); `schema
+// stamp` recreates it.
+var ErrJournalDamaged = errors.New("the progress journal is damaged")
+
+var progressColumns = []string{"id", "direction", "point", "reached_at"}
+
+// checkProgressTable refuses a journal table without this tool's columns,
+// naming it and its repair, rather than failing later on a driver's
+// "unknown column".
+func checkProgressTable(db *gorm.DB, d Dialect) error {
+	rows, err := db.Raw("SELECT * FROM " + d.Quote(ProgressTable) + " WHERE 1 = 0").Rows()
+	if err != nil {
+		return fmt.Errorf("read %s: %w", ProgressTable, err)
+	}
+	cols, err := rows.Columns()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("read %s: %w", ProgressTable, err)
+	}
+	for i := range cols {
+		cols[i] = strings.ToLower(cols[i])
+	}
+	var missing []string
+	for _, c := range progressColumns {
+		if !slices.Contains(cols, c) {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s lacks column(s) %s; it holds only this tool's progress marks: run `schema stamp <revision>` (the revision `schema current` shows) to recreate it", ErrJournalDamaged, ProgressTable, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// RepairJournal recreates a damaged journal table, empty (stamp's repair):
+// steps then find their leftovers as left by a run that kept no journal.
+func RepairJournal(db *gorm.DB) error {
+	d, err := Of(db)
+	if err != nil || d.RunMode() != NoTransactions {
+		return err
+	}
+	if exists, err := TableExists(db, ProgressTable); err != nil || !exists {
+		return err
+	}
+	if err := checkProgressTable(db, d); !errors.Is(err, ErrJournalDamaged) {
+		return err
+	}
+	if err := db.Exec("DROP TABLE " + d.Quote(ProgressTable)).Error; err != nil {
+		return fmt.Errorf("repair %s: drop the damaged table: %w", ProgressTable, err)
+	}
+	return ensureProgressTable(db, d)
 }
 
 // JournalStarted is what the runner does before a step runs: it drops the
@@ -191,6 +250,9 @@ func JournalClear(db *gorm.DB, id, dir string) error {
 	if exists, err := TableExists(db, ProgressTable); err != nil || !exists {
 		return err
 	}
+	if err := checkProgressTable(db, d); err != nil {
+		return err
+	}
 	q, args := "DELETE FROM "+d.Quote(ProgressTable)+" WHERE id = ?", []any{id}
 	if dir != "" {
 		q, args = q+" AND direction = ?", append(args, dir)
@@ -214,6 +276,9 @@ func ReadJournal(db *gorm.DB) ([]JournalRow, error) {
 		return nil, err
 	}
 	if exists, err := TableExists(db, ProgressTable); err != nil || !exists {
+		return nil, err
+	}
+	if err := checkProgressTable(db, d); err != nil {
 		return nil, err
 	}
 	rows, err := db.Raw("SELECT id, direction, point FROM " + d.Quote(ProgressTable) + " ORDER BY id, direction, reached_at, point").Rows()
