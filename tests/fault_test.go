@@ -3,7 +3,6 @@ package tests
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -188,28 +187,16 @@ func (f *faultStep) records() []string {
 	if err != nil {
 		f.t.Fatalf("read %s: %v", db.MigrationsTable, err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
+	cols, vals := migtest.NullStrings(f.t, "read "+db.MigrationsTable, rows)
 	var out []string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			f.t.Fatalf("read %s: %v", db.MigrationsTable, err)
-		}
+	for _, row := range vals {
 		var fields []string
 		for i, c := range cols {
 			if c != "applied_at" {
-				fields = append(fields, fmt.Sprintf("%s=%q", c, vals[i].String))
+				fields = append(fields, fmt.Sprintf("%s=%q", c, row[i].String))
 			}
 		}
 		out = append(out, strings.Join(fields, " "))
-	}
-	if err := rows.Err(); err != nil {
-		f.t.Fatal(err)
 	}
 	slices.Sort(out)
 	return out

@@ -2,7 +2,6 @@ package dialect_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -357,28 +356,17 @@ func itemRows(t *testing.T, db *gorm.DB, tb dialect.Table) [][]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
+	_, vals := migtest.NullStrings(t, "read "+tb.Name, rows)
 	var out [][]string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
+	for _, v := range vals {
 		row := make([]string, len(cols))
-		for i, v := range vals {
+		for i, x := range v {
 			row[i] = "<NULL>"
-			if v.Valid {
-				row[i] = tb.Columns[i].Name + "=" + v.String
+			if x.Valid {
+				row[i] = tb.Columns[i].Name + "=" + x.String
 			}
 		}
 		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }

@@ -224,9 +224,29 @@ func (d *DB) Rows(query string, args ...any) [][]string {
 	if err != nil {
 		d.T.Fatalf("query %q: %v", query, err)
 	}
+	_, vals := NullStrings(d.T, fmt.Sprintf("scan %q", query), rows)
+	out := make([][]string, len(vals))
+	for r, row := range vals {
+		out[r] = make([]string, len(row))
+		for i, v := range row {
+			out[r][i] = "<nil>"
+			if v.Valid {
+				out[r][i] = v.String
+			}
+		}
+	}
+	return out
+}
+
+// NullStrings reads every row of rows as text, NULL kept apart from ”,
+// and closes rows; what names the read in a failure.
+func NullStrings(t testing.TB, what string, rows *sql.Rows) (cols []string, out [][]sql.NullString) {
+	t.Helper()
 	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out [][]string
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
 	for rows.Next() {
 		vals := make([]sql.NullString, len(cols))
 		ptrs := make([]any, len(cols))
@@ -234,21 +254,14 @@ func (d *DB) Rows(query string, args ...any) [][]string {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			d.T.Fatalf("scan %q: %v", query, err)
+			t.Fatalf("%s: %v", what, err)
 		}
-		row := make([]string, len(cols))
-		for i, v := range vals {
-			row[i] = "<nil>"
-			if v.Valid {
-				row[i] = v.String
-			}
-		}
-		out = append(out, row)
+		out = append(out, vals)
 	}
 	if err := rows.Err(); err != nil {
-		d.T.Fatal(err)
+		t.Fatalf("%s: %v", what, err)
 	}
-	return out
+	return cols, out
 }
 
 // String returns a single value (NULL as "<nil>").
@@ -334,26 +347,16 @@ func (d *DB) DumpOf(snap *snapshot.Snapshot) map[string][]string {
 		if err != nil {
 			d.T.Fatalf("dump %s: %v", t.Name, err)
 		}
-		cols, _ := rows.Columns()
+		cols, vals := NullStrings(d.T, "dump "+t.Name, rows)
 		var lines []string
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				d.T.Fatalf("dump %s: %v", t.Name, err)
-			}
+		for _, row := range vals {
 			fields := make([]string, len(cols))
 			for i, c := range cols {
-				fields[i] = c + "=" + normalise(d.T, kinds[c], vals[i])
+				fields[i] = c + "=" + normalise(d.T, kinds[c], row[i])
 			}
 			slices.Sort(fields)
 			lines = append(lines, strings.Join(fields, " "))
 		}
-		rows.Close()
 		slices.Sort(lines)
 		out[t.Name] = lines
 	}
