@@ -87,11 +87,8 @@ func (d *Database) Adopt(ctx context.Context) (AdoptReport, error) {
 	if err != nil {
 		return r, err
 	}
-	live, err := snapshot.Take(ctx, d.DB)
+	live, err := d.liveOwnTables(ctx, chain)
 	if err != nil {
-		return r, d.scrub(fmt.Errorf("inspect %s: %w", d, err))
-	}
-	if live, err = d.ownTables(d.DB.WithContext(ctx), chain, live); err != nil {
 		return r, err
 	}
 	if diffs := compareWithChain(want, live, rev); len(diffs) > 0 {
@@ -121,6 +118,16 @@ func (d *Database) Adopt(ctx context.Context) (AdoptReport, error) {
 	}
 	r.Adopted, r.Recorded = true, keep
 	return r, nil
+}
+
+// liveOwnTables is the live schema as adopt compares it: this schema's
+// tables, without other applications' (see ownTables).
+func (d *Database) liveOwnTables(ctx context.Context, chain []migrations.Step) (*snapshot.Snapshot, error) {
+	live, err := snapshot.Take(ctx, d.DB)
+	if err != nil {
+		return nil, d.scrub(fmt.Errorf("inspect %s: %w", d, err))
+	}
+	return d.ownTables(d.DB.WithContext(ctx), chain, live)
 }
 
 // compareWithChain lists how the live schema differs from the chain's at
@@ -158,11 +165,8 @@ func (d *Database) adoptBySchema(ctx context.Context, chain []migrations.Step, r
 	if err != nil {
 		return r, err
 	}
-	live, err := snapshot.Take(ctx, d.DB)
+	live, err := d.liveOwnTables(ctx, chain)
 	if err != nil {
-		return r, d.scrub(fmt.Errorf("inspect %s: %w", d, err))
-	}
-	if live, err = d.ownTables(d.DB.WithContext(ctx), chain, live); err != nil {
 		return r, err
 	}
 	var matches []int

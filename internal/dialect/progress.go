@@ -194,7 +194,7 @@ func RepairJournal(db *gorm.DB) error {
 	if err := checkProgressTable(db, d); !errors.Is(err, ErrJournalDamaged) {
 		return err
 	}
-	if err := db.Exec("DROP TABLE " + d.Quote(ProgressTable)).Error; err != nil {
+	if err := db.Exec("DROP TABLE IF EXISTS " + d.Quote(ProgressTable)).Error; err != nil {
 		return fmt.Errorf("repair %s: drop the damaged table: %w", ProgressTable, err)
 	}
 	return ensureProgressTable(db, d)
