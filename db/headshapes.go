@@ -18,6 +18,14 @@ import (
 // so a step that changed the schema other than through the Migrator's
 // shape operations is reported rather than silently missed.
 func HeadShapes(ctx context.Context) ([]dialect.Table, error) {
+	return ShapesAt(ctx, "")
+}
+
+// ShapesAt is HeadShapes at revision rev ("" for HEAD): the tables the
+// chain has built once rev is applied, as its steps declare them. Copying
+// a database at an earlier revision reads its tables and logical column
+// types so.
+func ShapesAt(ctx context.Context, rev string) ([]dialect.Table, error) {
 	d, err := Open(ctx, "sqlite://")
 	if err != nil {
 		return nil, fmt.Errorf("open a scratch SQLite database for the chain: %w", err)
@@ -27,8 +35,8 @@ func HeadShapes(ctx context.Context) ([]dialect.Table, error) {
 	// A fresh database: the table guard has nothing to check, and would
 	// run the chain once more to learn its tables.
 	ctx = context.WithValue(ctx, learningTables{}, true)
-	if _, err := d.Up(dialect.WithHooks(ctx, dialect.Hooks{Shapes: rec}), "", Options{}); err != nil {
-		return nil, fmt.Errorf("run the chain on a scratch SQLite database: %w", err)
+	if _, err := d.Up(dialect.WithHooks(ctx, dialect.Hooks{Shapes: rec}), rev, Options{}); err != nil {
+		return nil, fmt.Errorf("run the chain to %s on a scratch SQLite database: %w", orHead(rev), err)
 	}
 	shapes := rec.Tables()
 	snap, err := snapshot.Take(ctx, d.DB)
@@ -97,4 +105,11 @@ func crossCheckShapes(shapes []dialect.Table, snap *snapshot.Snapshot) error {
 			"make the step change tables through those Migrator calls", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+func orHead(rev string) string {
+	if rev == "" {
+		return "head"
+	}
+	return rev
 }

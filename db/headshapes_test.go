@@ -64,3 +64,36 @@ func TestHeadShapesRefuseChangesTheRecorderMissed(t *testing.T) {
 		})
 	}
 }
+
+// ShapesAt an earlier revision holds that revision's tables and columns,
+// not HEAD's: copy reads a database at its own revision so.
+func TestShapesAtEarlierRevision(t *testing.T) {
+	ctx := context.Background()
+	head, err := ShapesAt(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	early, err := ShapesAt(ctx, "7e5b5dc7342b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(ts []dialect.Table) (out []string) {
+		for _, t := range ts {
+			out = append(out, t.Name)
+		}
+		return out
+	}
+	if got := len(early); got != 10 {
+		t.Errorf("init has %d tables %v, want 10", got, names(early))
+	}
+	if len(head) <= len(early) {
+		t.Errorf("HEAD has %d tables, init %d", len(head), len(early))
+	}
+	for _, tb := range early {
+		if tb.Name == "chat" {
+			if _, ok := tb.Column("folder_id"); ok {
+				t.Errorf("chat at init has folder_id, added only later")
+			}
+		}
+	}
+}
