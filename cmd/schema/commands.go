@@ -59,6 +59,7 @@ Exit codes: 0 success, 1 failure (including drift found by verify),
 	root.AddCommand(a.adoptCommand())
 	root.AddCommand(a.diffCommand())
 	root.AddCommand(a.newCommand())
+	root.AddCommand(a.copyCommand())
 	refuseConflictingRepeats(root)
 	return root
 }

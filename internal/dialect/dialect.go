@@ -150,6 +150,13 @@ type Dialect interface {
 	jsonArrayStrings(col, key, alias string) JSONStrings
 	bulkLoadShape(t Table) Table // t is a clone the method may change
 	bulkLoadConflict(c Conflict) Conflict
+
+	// schema copy's target side (load.go).
+	loadSession(ctx context.Context, conn *sql.Conn) (restore func(context.Context) error, err error)
+	loadBatch(ctx context.Context, conn *sql.Conn, table string, cols []Column, rows [][]any, also func(Exec) error) error
+	dropsForeignKeysToLoad() bool
+	dropForeignKeySQL(table, name string) string // "" where a key cannot be dropped alone
+	limits() Limits
 }
 
 // Conflict says what an insert does when a row's key already exists.

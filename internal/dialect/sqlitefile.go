@@ -65,6 +65,19 @@ func sqliteDSN(t Target) (dsn string, readOnly *ReadOnlyError, err error) {
 		return t.dsn, nil, nil
 	}
 	path := t.Database
+	if t.readOnly {
+		fi, err := os.Stat(path)
+		switch {
+		case err != nil:
+			return "", nil, fmt.Errorf("cannot read %s: %w", t, err)
+		case fi.IsDir():
+			return "", nil, fmt.Errorf("cannot read %s: it is a folder, not a database file", t)
+		}
+		if real, err := filepath.EvalSymlinks(path); err == nil {
+			path = real
+		}
+		return readOnlyDSN(t, path, "it is opened only to be read")
+	}
 	dir := filepath.Dir(path)
 	if dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -97,6 +110,13 @@ func sqliteDSN(t Target) (dsn string, readOnly *ReadOnlyError, err error) {
 	default:
 		return t.dsn, nil, nil
 	}
+	return readOnlyDSN(t, path, why)
+}
+
+// readOnlyDSN opens path for reading only: no journal mode switch, no
+// write lock, and a WAL file's changes read without a -shm file only if
+// there are none.
+func readOnlyDSN(t Target, path, why string) (string, *ReadOnlyError, error) {
 	file, query, _ := strings.Cut(t.dsn, "?")
 	q, err := url.ParseQuery(query)
 	if err != nil {

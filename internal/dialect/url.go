@@ -37,6 +37,16 @@ type Target struct {
 	secrets  []string      // every secret the URL carries, in every encoding: scrubbed from errors
 	u        *url.URL      // network dialects: the URL, for WithDatabase
 	busy     time.Duration // SQLite: how long to wait for a lock
+	readOnly bool          // SQLite: open the file only to read it (ReadOnly)
+}
+
+// ReadOnly is t opened only to be read: a SQLite file is neither created,
+// nor switched to WAL, nor locked for writing (schema copy's source). A
+// server is read through the same connection as ever; the caller only
+// reads.
+func (t Target) ReadOnly() Target {
+	t.readOnly = true
+	return t
 }
 
 // String is the URL with its secrets masked.

@@ -22,7 +22,8 @@ import (
 )
 
 // Bookkeeping tables that are not part of the application schema.
-var Bookkeeping = []string{"schema_migrations", "schema_migrations_progress", "alembic_version"}
+// schema_copy is schema copy's, in a target it is writing into.
+var Bookkeeping = []string{"schema_migrations", "schema_migrations_progress", "alembic_version", "schema_copy"}
 
 // Snapshot is the comparable shape of one database's application tables.
 type Snapshot struct {
