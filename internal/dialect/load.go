@@ -77,6 +77,7 @@ type Limits struct {
 	KeyChars      int  // most characters a key column holds; 0: no limit
 	JSONParsed    bool // the JSON type refuses text that is not JSON
 	JSONNoNULChar bool // the JSON type refuses \u0000 in a string (jsonb)
+	JSONMaxDepth  int  // deepest nesting the JSON type takes; 0: no limit
 	SmallIntRange bool // smallint is 16 bits
 	TimeMicros    bool // timestamps keep microseconds, not nanoseconds
 	// MinTime and MaxTime bound a timestamp; zero values: no bound.

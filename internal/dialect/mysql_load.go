@@ -26,10 +26,11 @@ func (d mysqlDialect) dropForeignKeySQL(table, name string) string {
 }
 
 // limits: utf8mb4 text must be valid UTF-8 (strict mode refuses the rest),
-// varchar(255) counts characters, datetime(6) spans the years 1000 to 9999.
+// varchar(255) counts characters, datetime(6) spans the years 1000 to 9999,
+// and MariaDB's JSON refuses nesting deeper than 31 levels.
 func (mysqlDialect) limits() Limits {
 	return Limits{
-		UTF8: true, KeyChars: 255, JSONParsed: true, SmallIntRange: true, TimeMicros: true,
+		UTF8: true, KeyChars: 255, JSONParsed: true, JSONMaxDepth: 31, SmallIntRange: true, TimeMicros: true,
 		MinTime: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC),
 		MaxTime: time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC),
 	}

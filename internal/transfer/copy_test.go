@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/mattn/go-sqlite3"
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/testkit/fixtures"
@@ -19,7 +20,6 @@ import (
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
 	"github.com/openwebui-go/schema/internal/transfer"
 	"github.com/openwebui-go/schema/migrations"
-	_ "github.com/mattn/go-sqlite3"
 )
 
 // An earlier revision than HEAD, with the folder timestamps, booleans,
@@ -204,7 +204,9 @@ func TestCopyBadData(t *testing.T) {
 	rules := []rule{
 		{name: "NUL in text", target: "postgres", rows: []string{user + `('u1', 'a' || char(0) || 'b', 'e', 'r', 1, 1, 1)`},
 			refuse: `user (id="u1") column name holds a NUL byte`, flag: func(o *transferOptions) { o.Fixes.StripNUL = true }, fixed: "strip-nul",
-			check: func(t *testing.T, tgt *db.Database) { requireValue(t, tgt, `SELECT name FROM "user" WHERE id = 'u1'`, "ab") }},
+			check: func(t *testing.T, tgt *db.Database) {
+				requireValue(t, tgt, `SELECT name FROM "user" WHERE id = 'u1'`, "ab")
+			}},
 		{name: "NUL escape in JSON", target: "postgres", rows: []string{user + `('u1', 'n', 'e', 'r', 1, 1, 1)`, `UPDATE "user" SET settings = '{"a":"x\u0000y"}'`},
 			refuse: `user (id="u1") column settings holds \u0000`, flag: func(o *transferOptions) { o.Fixes.StripNUL = true }, fixed: "strip-nul",
 			check: func(t *testing.T, tgt *db.Database) {
@@ -212,7 +214,9 @@ func TestCopyBadData(t *testing.T) {
 			}},
 		{name: "invalid UTF-8", target: "mysql", rows: []string{user + `('u1', CAST(X'61FF62' AS TEXT), 'e', 'r', 1, 1, 1)`},
 			refuse: `user (id="u1") column name holds bytes that are not valid UTF-8`, flag: func(o *transferOptions) { o.Fixes.ReplaceBadUTF8 = true }, fixed: "replace-bad-utf8",
-			check: func(t *testing.T, tgt *db.Database) { requireValue(t, tgt, `SELECT name FROM "user" WHERE id = 'u1'`, "a\uFFFDb") }},
+			check: func(t *testing.T, tgt *db.Database) {
+				requireValue(t, tgt, `SELECT name FROM "user" WHERE id = 'u1'`, "a\uFFFDb")
+			}},
 		{name: "key too long", target: "postgres", rows: []string{user + `('u1', 'n', '` + strings.Repeat("x", 256) + `', 'r', 1, 1, 1)`},
 			refuse: `user (id="u1") column email is 256 characters long`, flag: skipRows, fixed: "skipped",
 			check: func(t *testing.T, tgt *db.Database) { requireValue(t, tgt, `SELECT count(*) FROM "user"`, "0") }},

@@ -204,6 +204,9 @@ func carryString(t dialect.Type, s string, lim dialect.Limits, fx Fixes) (any, [
 		if lim.JSONParsed && !json.Valid([]byte(s)) {
 			return nil, nil, "is not valid JSON, which the target's JSON type refuses"
 		}
+		if d := jsonDepth(s); lim.JSONMaxDepth > 0 && d > lim.JSONMaxDepth {
+			return nil, nil, fmt.Sprintf("is JSON nested %d levels deep; the target's JSON type takes at most %d", d, lim.JSONMaxDepth)
+		}
 		if lim.JSONNoNULChar && hasNULEscape(s) {
 			if !fx.StripNUL {
 				return nil, nil, `holds \u0000 in a JSON string, which PostgreSQL's jsonb refuses (--strip-nul drops it)`
@@ -245,4 +248,25 @@ func stripNULEscapes(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// jsonDepth is how deeply valid JSON text nests arrays and objects.
+func jsonDepth(s string) int {
+	depth, deepest := 0, 0
+	in := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case in:
+		case c == '[' || c == '{':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return deepest
 }

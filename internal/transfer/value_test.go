@@ -62,9 +62,14 @@ func TestNormalize(t *testing.T) {
 }
 
 func TestCarry(t *testing.T) {
-	pg := dialect.Limits{NoNUL: true, UTF8: true, KeyChars: 255, JSONParsed: true, JSONNoNULChar: true, SmallIntRange: true, TimeMicros: true}
-	my := dialect.Limits{UTF8: true, KeyChars: 255, JSONParsed: true, SmallIntRange: true, TimeMicros: true,
-		MinTime: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), MaxTime: time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)}
+	limitsOf := func(name string) dialect.Limits {
+		d, err := dialect.ByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dialect.LimitsOf(d)
+	}
+	pg, my := limitsOf("postgres"), limitsOf("mysql")
 	long := strings.Repeat("é", 256)
 	cases := []struct {
 		name    string
@@ -90,6 +95,9 @@ func TestCarry(t *testing.T) {
 		{`\u0000 stripped`, dialect.JSON, `{"a":"x\u0000y"}`, pg, Fixes{StripNUL: true}, `{"a":"xy"}`, FixStripNUL, ""},
 		{`escaped backslash before u0000 is text`, dialect.JSON, `{"a":"\\u0000"}`, pg, Fixes{}, `{"a":"\\u0000"}`, "", ""},
 		{`\u0000 fine in MariaDB`, dialect.JSON, `{"a":"\u0000"}`, my, Fixes{}, `{"a":"\u0000"}`, "", ""},
+		{"nesting MariaDB takes", dialect.JSON, strings.Repeat("[", 31) + strings.Repeat("]", 31), my, Fixes{}, strings.Repeat("[", 31) + strings.Repeat("]", 31), "", ""},
+		{"nesting MariaDB refuses", dialect.JSON, strings.Repeat("[", 32) + strings.Repeat("]", 32), my, Fixes{}, nil, "", "nested 32 levels"},
+		{"brackets in strings do not nest", dialect.JSON, `["[[[\"{{"]`, dialect.Limits{JSONMaxDepth: 1}, Fixes{}, `["[[[\"{{"]`, "", ""},
 		{"smallint range", dialect.SmallInt, int64(40000), pg, Fixes{}, nil, "", "smallint"},
 		{"smallint in SQLite", dialect.SmallInt, int64(40000), dialect.Limits{}, Fixes{}, int64(40000), "", ""},
 		{"nanoseconds refused", dialect.Timestamptz, time.Date(2024, 1, 1, 0, 0, 0, 1, time.UTC), pg, Fixes{}, nil, "", "below the microsecond"},
@@ -160,7 +168,7 @@ func TestCanonicalJSON(t *testing.T) {
 	}
 }
 
-// The digest is order independent, tells NULL from '' and names the
+// The digest is order independent, tells NULL from ” and names the
 // column that differs.
 func TestTableDigest(t *testing.T) {
 	types := []dialect.Type{dialect.Key, dialect.Text, dialect.JSON}
