@@ -72,6 +72,14 @@ func Copy(ctx context.Context, opt Options) (Summary, error) {
 	case err != nil:
 		return sum, err
 	case fp == "":
+		// A copy that started after the checks may have filled the
+		// target and finished in between.
+		if full, err := s.tablesWithRows(ctx); err != nil || len(full) > 0 {
+			if err == nil {
+				err = refused("the target %s already holds rows in %s (another copy finished into it meanwhile?)", s.tgt, strings.Join(full, ", "))
+			}
+			return sum, err
+		}
 		if err := b.setSource(s.fingerprint()); err != nil {
 			return sum, err
 		}
@@ -192,20 +200,15 @@ func (s *session) inspectTarget(ctx context.Context) (targetMode, error) {
 	case st.Unfinished != nil:
 		return 0, refused("the target %s has leftovers of the unfinished step %s; %s", s.tgt, st.Unfinished.ID, need)
 	}
-	var extra, full []string
+	var extra []string
 	for _, name := range tables {
 		if !slices.ContainsFunc(s.tables, func(t *table) bool { return strings.EqualFold(t.name(), name) }) {
 			extra = append(extra, name)
 		}
 	}
-	for _, t := range s.tables {
-		var n []int
-		if err := g.Raw("SELECT 1 FROM " + s.td.Quote(t.name()) + " LIMIT 1").Scan(&n).Error; err != nil {
-			return 0, fmt.Errorf("inspect table %s of the target: %w", t.name(), err)
-		}
-		if len(n) > 0 {
-			full = append(full, t.name())
-		}
+	full, err := s.tablesWithRows(ctx)
+	if err != nil {
+		return 0, err
 	}
 	switch {
 	case len(extra) > 0:
@@ -225,4 +228,19 @@ func orBase(rev string) string {
 		return "base (nothing applied)"
 	}
 	return rev
+}
+
+// tablesWithRows lists the revision's tables that hold rows in the target.
+func (s *session) tablesWithRows(ctx context.Context) ([]string, error) {
+	var full []string
+	for _, t := range s.tables {
+		var n []int
+		if err := s.tgt.DB.WithContext(ctx).Raw("SELECT 1 FROM " + s.td.Quote(t.name()) + " LIMIT 1").Scan(&n).Error; err != nil {
+			return nil, fmt.Errorf("inspect table %s of the target: %w", t.name(), err)
+		}
+		if len(n) > 0 {
+			full = append(full, t.name())
+		}
+	}
+	return full, nil
 }

@@ -257,8 +257,31 @@ func TestCopyRefusedSources(t *testing.T) {
 	if !errors.Is(err, transfer.ErrRefused) || !strings.Contains(err.Error(), "nothing to copy") {
 		t.Fatalf("copy from an empty source: %v", err)
 	}
+	extra, _ := migrated(t, "sqlite", "")
+	migtest.Open(t, "sqlite", extra).Exec("ALTER TABLE chat ADD COLUMN notes text")
+	_, err = transfer.Copy(context.Background(), transfer.Options{From: extra, To: testdb.URL(t, "sqlite")})
+	if !errors.Is(err, transfer.ErrRefused) || !strings.Contains(err.Error(), "chat.notes") {
+		t.Fatalf("copy from a source with a column its revision lacks: %v", err)
+	}
 	_, err = transfer.Copy(context.Background(), transfer.Options{From: from, To: from})
 	if !errors.Is(err, transfer.ErrRefused) || !strings.Contains(err.Error(), "same database") {
 		t.Fatalf("copy onto itself: %v", err)
+	}
+}
+
+// Through a transaction-pooling PgBouncer, on both sides: every batch,
+// the lock and the bookkeeping live in transactions, none in a session.
+func TestCopyThroughPgBouncer(t *testing.T) {
+	from, src := seeded(t)
+	addChats(t, src.DB, 0, 120)
+	pooled, _ := testdb.PgBouncerURL(t)
+	sum, err := transfer.Copy(context.Background(), transfer.Options{From: from, To: pooled, BatchRows: 50})
+	if err != nil || !sum.Verified {
+		t.Fatalf("copy into PostgreSQL through PgBouncer: %+v, %v", sum, err)
+	}
+	back := testdb.URL(t, "mysql")
+	sum, err = transfer.Copy(context.Background(), transfer.Options{From: pooled, To: back, BatchRows: 50})
+	if err != nil || !sum.Verified {
+		t.Fatalf("copy out of PostgreSQL through PgBouncer: %+v, %v", sum, err)
 	}
 }

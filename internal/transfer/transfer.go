@@ -32,6 +32,7 @@ import (
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/snapshot"
 )
 
 // Options say what to copy where, and what to do with rows the target
@@ -214,6 +215,11 @@ func (s *session) sourceRevision(ctx context.Context) error {
 		return refused("the source %s has no revision of this schema recorded: there is nothing to copy", s.src)
 	}
 	s.rev = st.Current
+	// The records are copied at the end: a damaged records table is
+	// named now, before anything is written.
+	if _, err := s.src.Records(ctx); err != nil {
+		return fmt.Errorf("read the source's records: %w", err)
+	}
 	shapes, err := db.ShapesAt(ctx, s.rev)
 	if err != nil {
 		return err
@@ -224,6 +230,32 @@ func (s *session) sourceRevision(ctx context.Context) error {
 			return err
 		}
 		s.tables = append(s.tables, t)
+	}
+	return s.sourceColumns(ctx)
+}
+
+// sourceColumns refuses a source whose tables have columns its revision
+// does not declare (added by hand, or by another tool): the copy moves
+// the revision's columns, and would silently leave those behind.
+func (s *session) sourceColumns(ctx context.Context) error {
+	live, err := snapshot.Take(ctx, s.src.DB)
+	if err != nil {
+		return fmt.Errorf("inspect the source: %w", err)
+	}
+	var extra []string
+	for _, t := range s.tables {
+		lt, ok := live.Table(t.name())
+		if !ok {
+			return refused("the source %s has no table %s, which revision %s has; run `schema verify --database-url <source>` to see how it differs", s.src, t.name(), s.rev)
+		}
+		for _, c := range lt.Columns {
+			if _, ok := t.shape.Column(c.Name); !ok {
+				extra = append(extra, t.name()+"."+c.Name)
+			}
+		}
+	}
+	if len(extra) > 0 {
+		return refused("the source %s has column(s) %s that revision %s does not have, and a copy would leave them behind; move their data elsewhere or drop them, then copy", s.src, strings.Join(extra, ", "), s.rev)
 	}
 	return nil
 }
