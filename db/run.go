@@ -201,6 +201,17 @@ func (r *run) prepare(db *gorm.DB) (state, error) {
 	// Before anything is created: an Alembic database this tool has no
 	// record of is refused untouched.
 	var err error
+	// A database schema copy is writing into holds part of its rows;
+	// migrating it (or starting an application on it) would build on
+	// them.
+	if r.first {
+		if copying, err := dialect.TableExists(db, CopyTable); err != nil || copying {
+			if err == nil {
+				err = fmt.Errorf("%w: schema copy is writing into %s (its %s table is there); run the same copy command again to finish it, or, to give the copy up, drop this database", ErrCopyInProgress, r.d, CopyTable)
+			}
+			return state{}, err
+		}
+	}
 	if r.keepAlembic, err = r.d.alembicGuard(db, chain); err != nil {
 		return state{}, err
 	}

@@ -3,6 +3,7 @@ package db
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -15,6 +16,14 @@ import (
 // What schema copy (internal/transfer) needs of a database beyond running
 // the chain: a source opened only to be read, the list of its tables, its
 // record tables as rows, and the drift check at any revision.
+
+// CopyTable is schema copy's bookkeeping in a database it is writing
+// into; it is dropped once the copy is verified. While it is there, up
+// and down refuse the database (ErrCopyInProgress).
+const CopyTable = "schema_copy"
+
+// ErrCopyInProgress means a copy into the database has not finished.
+var ErrCopyInProgress = errors.New("a copy into this database has not finished")
 
 // OpenReadOnly opens rawURL only to read it: a SQLite file that does not
 // exist is an error rather than created, and an existing one is not

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
 	"gorm.io/gorm"
 )
@@ -16,7 +17,7 @@ import (
 // writing into it: who holds the copy lock, which source is being copied,
 // and for each table whether it is done or the last key committed. It is
 // dropped once the copy is verified.
-const BookTable = "schema_copy"
+const BookTable = db.CopyTable
 
 // staleAfter is how long a lock holder on another machine may go without
 // a heartbeat before another copy takes the target over.

@@ -100,9 +100,13 @@ func TestCopyResumesAfterAnInterruption(t *testing.T) {
 			t.Fatalf("after the interruption the target holds %d messages, want a part of 600", partial)
 		}
 		// Someone may look at the target in between: it is a database
-		// this tool knows, not one with an unknown table.
+		// this tool knows, not one with an unknown table. An application
+		// starting on it (OpenAndMigrate) is refused until the copy ends.
 		if st, err := tgt.Status(context.Background()); err != nil || len(st.UnrecordedTables) > 0 {
 			t.Fatalf("status of a half-copied target: %+v, %v", st, err)
+		}
+		if _, err := tgt.Up(context.Background(), "", db.Options{}); !errors.Is(err, db.ErrCopyInProgress) || !strings.Contains(err.Error(), "run the same copy command again") {
+			t.Fatalf("up on a half-copied target: %v", err)
 		}
 
 		sum, err := transfer.Copy(context.Background(), transfer.Options{From: from, To: to, BatchRows: 50, Workers: 1})
