@@ -40,12 +40,15 @@ func Copy(ctx context.Context, opt Options) (Summary, error) {
 		return sum, err
 	}
 	sum.Resumed = mode == targetResume
+	clock := start
+	sum.lap("checks", &clock)
 	s.rep.Phase("scanning the source for values the target cannot hold")
 	sc, err := s.scan(ctx)
 	if err != nil {
 		return sum, err
 	}
 	sum.Fixed = sc.fixedTotals()
+	sum.lap("scan", &clock)
 
 	// From here on the target is written.
 	if mode == targetEmpty {
@@ -54,6 +57,7 @@ func Copy(ctx context.Context, opt Options) (Summary, error) {
 			return sum, fmt.Errorf("bring the target to %s: %w", s.rev, err)
 		}
 	}
+	sum.lap("schema", &clock)
 	b, err := newBook(s.tgt.DB.WithContext(ctx), s.td)
 	if err != nil {
 		return sum, err
@@ -94,10 +98,12 @@ func Copy(ctx context.Context, opt Options) (Summary, error) {
 		}
 		return sum, fmt.Errorf("%w; run the same command again to resume", err)
 	}
+	sum.lap("load", &clock)
 	s.rep.Phase("checking foreign keys and copying the records")
 	if err := s.finish(ctx); err != nil {
 		return sum, fmt.Errorf("%w; run the same command again to resume", err)
 	}
+	sum.lap("finish", &clock)
 	sum.CopySeconds = since(start)
 
 	vstart := time.Now()
@@ -109,6 +115,7 @@ func Copy(ctx context.Context, opt Options) (Summary, error) {
 		sum.Tables[i].Copied = copied[sum.Tables[i].Name]
 	}
 	sum.VerifySeconds = since(vstart)
+	sum.lap("verify", &clock)
 	if !sum.Verified {
 		return sum, &MismatchError{Summary: sum}
 	}

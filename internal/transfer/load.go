@@ -1,9 +1,11 @@
 package transfer
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,8 +40,12 @@ func (s *session) load(ctx context.Context, b *book, sc *scanResult) (map[string
 	}
 	var mu sync.Mutex
 	copied := map[string]int64{}
-	queue := make(chan *table, len(s.tables))
-	for _, t := range s.tables {
+	// The biggest tables first, so that they load side by side rather
+	// than the last one alone.
+	order := slices.Clone(s.tables)
+	slices.SortStableFunc(order, func(a, b *table) int { return cmp.Compare(sc.bytes[b.name()], sc.bytes[a.name()]) })
+	queue := make(chan *table, len(order))
+	for _, t := range order {
 		queue <- t
 	}
 	close(queue)
@@ -100,6 +106,7 @@ func (s *session) loadTable(ctx context.Context, b *book, sc *scanResult, conn *
 		}
 	}
 	start := time.Now()
+	lim := scanned(sc.lim)
 	done := st.rows
 	var copied int64
 	batches := make(chan loadBatch, 1)
@@ -112,7 +119,7 @@ func (s *session) loadTable(ctx context.Context, b *book, sc *scanResult, conn *
 				if sc.skipped(t, r) {
 					continue
 				}
-				row, _, problems := convert(t, r, sc.lim, s.opt.Fixes, sc.nulled(t, r))
+				row, _, problems := convert(t, r, lim, s.opt.Fixes, sc.nulled(t, r))
 				if len(problems) > 0 {
 					// The scan saw this row fine: the source changed since.
 					return fmt.Errorf("row %s of %s changed since the scan: %s; stop whatever writes to the source, then run the same command again",

@@ -67,6 +67,7 @@ const shownPerTable = 5
 type scanResult struct {
 	mu      sync.Mutex
 	counts  map[string]int64
+	bytes   map[string]int64            // about how much each table holds
 	skip    map[string]map[string]bool  // table -> row key -> left out
 	setNull map[string]map[string][]int // table -> row key -> columns set to NULL
 	fixed   map[string]int64            // fix -> rows
@@ -155,7 +156,7 @@ func displayValue(v any) string {
 // what to do with them.
 func (s *session) scan(ctx context.Context) (*scanResult, error) {
 	sc := &scanResult{
-		counts: map[string]int64{}, skip: map[string]map[string]bool{}, setNull: map[string]map[string][]int{},
+		counts: map[string]int64{}, bytes: map[string]int64{}, skip: map[string]map[string]bool{}, setNull: map[string]map[string][]int{},
 		fixed: map[string]int64{}, byTable: map[string]int64{}, parents: map[string][][]any{},
 		lim: dialect.LimitsOf(s.td),
 	}
@@ -186,11 +187,12 @@ func (s *session) scan(ctx context.Context) (*scanResult, error) {
 
 func (s *session) scanTable(ctx context.Context, sc *scanResult, t *table) error {
 	r := s.sourceReader(t)
-	var n int64
+	var n, size int64
 	fixed := map[string]int64{}
 	err := r.each(ctx, nil, func(rows [][]any) error {
 		for _, raw := range rows {
 			n++
+			size += int64(approxSize(raw))
 			_, applied, problems := convert(t, raw, sc.lim, s.opt.Fixes, nil)
 			if len(problems) > 0 {
 				for i := range problems {
@@ -213,6 +215,7 @@ func (s *session) scanTable(ctx context.Context, sc *scanResult, t *table) error
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	sc.counts[t.name()] = n
+	sc.bytes[t.name()] = size
 	for f, k := range fixed {
 		sc.fixed[f] += k
 	}

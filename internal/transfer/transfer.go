@@ -91,6 +91,9 @@ type Summary struct {
 	RecordsMatch  bool            `json:"records_match"`
 	CopySeconds   float64         `json:"copy_seconds"`
 	VerifySeconds float64         `json:"verify_seconds"`
+	// PhaseSeconds times the copy's phases: checks, scan, schema, load,
+	// finish (keys and records), verify.
+	PhaseSeconds map[string]float64 `json:"phase_seconds,omitempty"`
 }
 
 // TableSummary is one table's outcome.
@@ -263,3 +266,12 @@ func (s *session) sourceColumns(ctx context.Context) error {
 func (s *session) fingerprint() string { return s.src.String() + " at " + s.rev }
 
 func since(t time.Time) float64 { return time.Since(t).Seconds() }
+
+// lap records the time since *t as phase's and restarts the clock.
+func (s *Summary) lap(phase string, t *time.Time) {
+	if s.PhaseSeconds == nil {
+		s.PhaseSeconds = map[string]float64{}
+	}
+	s.PhaseSeconds[phase] += since(*t)
+	*t = time.Now()
+}

@@ -153,6 +153,15 @@ const (
 	FixSkipped     = "skipped"
 )
 
+// scanned is lim without the checks that parse JSON: the scan made them
+// on every row, and the load and the verification, which read the rows
+// again, need not pay for them twice. (A row changed since would be
+// refused by the target itself, never carried altered.)
+func scanned(lim dialect.Limits) dialect.Limits {
+	lim.JSONParsed, lim.JSONMaxDepth = false, 0
+	return lim
+}
+
 // carry checks v (a normalized value of type t) against what the target
 // holds and applies the allowed fixes. It returns the value to write, the
 // fixes it applied, and why the value cannot go if it cannot.
@@ -204,8 +213,10 @@ func carryString(t dialect.Type, s string, lim dialect.Limits, fx Fixes) (any, [
 		if lim.JSONParsed && !json.Valid([]byte(s)) {
 			return nil, nil, "is not valid JSON, which the target's JSON type refuses"
 		}
-		if d := jsonDepth(s); lim.JSONMaxDepth > 0 && d > lim.JSONMaxDepth {
-			return nil, nil, fmt.Sprintf("is JSON nested %d levels deep; the target's JSON type takes at most %d", d, lim.JSONMaxDepth)
+		if lim.JSONMaxDepth > 0 {
+			if d := jsonDepth(s); d > lim.JSONMaxDepth {
+				return nil, nil, fmt.Sprintf("is JSON nested %d levels deep; the target's JSON type takes at most %d", d, lim.JSONMaxDepth)
+			}
 		}
 		if lim.JSONNoNULChar && hasNULEscape(s) {
 			if !fx.StripNUL {

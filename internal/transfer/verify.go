@@ -86,7 +86,7 @@ func (s *session) digestSource(ctx context.Context, sc *scanResult, t *table) (*
 	d := newTableDigest(len(t.types))
 	lim, fixes := dialect.Limits{}, Fixes{}
 	if sc != nil {
-		lim, fixes = sc.lim, s.opt.Fixes
+		lim, fixes = scanned(sc.lim), s.opt.Fixes
 	}
 	start := time.Now()
 	err := s.sourceReader(t).each(ctx, nil, func(rows [][]any) error {
