@@ -2,11 +2,18 @@ package transfer
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/testkit/fixtures"
 )
 
 func TestNormalize(t *testing.T) {
@@ -235,4 +242,103 @@ func TestKeyAfter(t *testing.T) {
 	if where != `(("a" > ?) OR ("a" = ? AND "b" > ?))` || len(args) != 3 {
 		t.Fatalf("keyAfter = %s %v", where, args)
 	}
+}
+
+// The hand-written canonical form agrees with one built on encoding/json
+// (decode, then write with sorted keys) on the edge-value fixture's JSON
+// and on JSON in odd spellings.
+func TestCanonicalJSONMatchesEncodingJSON(t *testing.T) {
+	corpus := []string{
+		`{}`, `[]`, `""`, `0`, `-0`, `true`, `null`, ` { "b" : [ 1 , 2.50 , { } ] , "a" : "x" } `,
+		`{"a":"\u00e9\ud83d\ude00\n\t\"\\\/"}`, `{"lone":"\ud800x"}`, `{"k":1,"k":2,"j":{"k":3,"k":[4]}}`,
+		`[1E+2, 1.5e-7, 6.02214076e23, 18446744073709551616, 123456789012345678901234567890]`,
+		`{"` + strings.Repeat("z", 300) + `":[[[[[[[[[[]]]]]]]]]]}`,
+	}
+	rows, err := fixtures.EdgeRows(headShapes(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range rows {
+		for i, c := range tb.Table.Columns {
+			if c.Type != dialect.JSON {
+				continue
+			}
+			for _, r := range tb.Rows {
+				if s, ok := r[i].(string); ok {
+					corpus = append(corpus, s)
+				}
+			}
+		}
+	}
+	for _, s := range corpus {
+		want, err := referenceCanonicalJSON(s)
+		if err != nil {
+			t.Fatalf("reference on %.60q: %v", s, err)
+		}
+		got, err := canonicalJSON(s)
+		if err != nil || got != want {
+			t.Fatalf("canonicalJSON(%.80q)\n got %.200q, %v\nwant %.200q", s, got, err, want)
+		}
+	}
+	for _, bad := range []string{`{`, `{"a"}`, `[1,]`, `"\x01"`, `01x`, `{"a":1} x`, `tru`} {
+		if got, err := canonicalJSON(bad); err == nil {
+			t.Errorf("canonicalJSON(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+func referenceCanonicalJSON(s string) (string, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	var write func(v any)
+	str := func(s string) { b.WriteString(`"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`) }
+	write = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			keys := slices.Sorted(maps.Keys(v))
+			b.WriteByte('{')
+			for i, k := range keys {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				str(k)
+				b.WriteByte(':')
+				write(v[k])
+			}
+			b.WriteByte('}')
+		case []any:
+			b.WriteByte('[')
+			for i, e := range v {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				write(e)
+			}
+			b.WriteByte(']')
+		case string:
+			str(v)
+		case json.Number:
+			b.WriteString(canonicalNumber(string(v)))
+		case bool:
+			fmt.Fprint(&b, v)
+		case nil:
+			b.WriteString("null")
+		}
+	}
+	write(v)
+	return b.String(), nil
+}
+
+func headShapes(t *testing.T) []dialect.Table {
+	t.Helper()
+	shapes, err := db.ShapesAt(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return shapes
 }
