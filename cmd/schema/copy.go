@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -14,6 +15,9 @@ import (
 	"github.com/openwebui-go/schema/internal/transfer"
 	"github.com/spf13/cobra"
 )
+
+// copyMemoryLimit is the copy's soft memory limit (runtime/debug).
+const copyMemoryLimit = 96 << 20
 
 func (a *app) copyCommand() *cobra.Command {
 	var (
@@ -76,6 +80,10 @@ The target is --to, else --database-url, else DATABASE_URL.`,
 		return nil
 	}
 	cmd.RunE = work(func(cmd *cobra.Command, _ []string) error {
+		// A few batches are all a copy holds; a soft limit keeps the
+		// garbage collector from letting the heap grow past it in
+		// between (memory stays flat whatever the database's size).
+		debug.SetMemoryLimit(copyMemoryLimit)
 		opt.From, opt.To = from, to
 		rep := newCopyReporter(a.stderr, a.tty, asJSON)
 		opt.Reporter = rep

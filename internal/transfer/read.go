@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/openwebui-go/schema/internal/dialect"
+	"golang.org/x/sync/errgroup"
 	"gorm.io/gorm"
 )
 
@@ -132,6 +133,34 @@ func (r *reader) each(ctx context.Context, after []any, fn func(rows [][]any) er
 			after[i] = last[k]
 		}
 	}
+}
+
+// eachAhead is each with the next batch read while fn works on the last
+// one: the read (the driver, and cgo for SQLite) and the work (checks,
+// digests) run on two cores.
+func (r *reader) eachAhead(ctx context.Context, after []any, fn func(rows [][]any) error) error {
+	batches := make(chan [][]any, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(batches)
+		return r.each(gctx, after, func(rows [][]any) error {
+			select {
+			case batches <- rows:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
+	})
+	g.Go(func() error {
+		for rows := range batches {
+			if err := fn(rows); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return g.Wait()
 }
 
 // keyAfter is the condition for rows after key in order's order, written

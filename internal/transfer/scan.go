@@ -189,7 +189,7 @@ func (s *session) scanTable(ctx context.Context, sc *scanResult, t *table) error
 	r := s.sourceReader(t)
 	var n, size int64
 	fixed := map[string]int64{}
-	err := r.each(ctx, nil, func(rows [][]any) error {
+	err := r.eachAhead(ctx, nil, func(rows [][]any) error {
 		for _, raw := range rows {
 			n++
 			size += int64(approxSize(raw))

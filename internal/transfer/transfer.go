@@ -47,7 +47,7 @@ type Options struct {
 	SkipFile string
 	// Reporter hears about phases and progress; nil for none.
 	Reporter Reporter
-	// BatchRows and BatchBytes bound one batch (defaults 5000 rows, 8 MB).
+	// BatchRows and BatchBytes bound one batch (defaults 5000 rows, 4 MB).
 	BatchRows, BatchBytes int
 	// Workers is how many tables load at once (default 2; a SQLite target
 	// takes one writer at a time anyway).
@@ -139,7 +139,7 @@ func (o Options) withDefaults() Options {
 		o.BatchRows = 5000
 	}
 	if o.BatchBytes <= 0 {
-		o.BatchBytes = 8 << 20
+		o.BatchBytes = 4 << 20
 	}
 	if o.Workers <= 0 {
 		o.Workers = 2

@@ -89,7 +89,7 @@ func (s *session) digestSource(ctx context.Context, sc *scanResult, t *table) (*
 		lim, fixes = scanned(sc.lim), s.opt.Fixes
 	}
 	start := time.Now()
-	err := s.sourceReader(t).each(ctx, nil, func(rows [][]any) error {
+	err := s.sourceReader(t).eachAhead(ctx, nil, func(rows [][]any) error {
 		for _, raw := range rows {
 			if sc.skipped(t, raw) {
 				continue
@@ -111,7 +111,7 @@ func (s *session) digestSource(ctx context.Context, sc *scanResult, t *table) (*
 func (s *session) digestTarget(ctx context.Context, t *table) (*tableDigest, error) {
 	d := newTableDigest(len(t.types))
 	start := time.Now()
-	err := s.targetReader(t).each(ctx, nil, func(rows [][]any) error {
+	err := s.targetReader(t).eachAhead(ctx, nil, func(rows [][]any) error {
 		for _, raw := range rows {
 			row, _, problems := convert(t, raw, dialect.Limits{}, Fixes{}, nil)
 			if len(problems) > 0 {
