@@ -100,7 +100,7 @@ func Copy(ctx context.Context, opt Options) (Summary, error) {
 	}
 	sum.lap("load", &clock)
 	s.rep.Phase("checking foreign keys and copying the records")
-	if err := s.finish(ctx); err != nil {
+	if err := s.finish(ctx, sc); err != nil {
 		return sum, fmt.Errorf("%w; run the same command again to resume", err)
 	}
 	sum.lap("finish", &clock)

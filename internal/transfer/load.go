@@ -172,7 +172,7 @@ func (s *session) loadTable(ctx context.Context, b *book, sc *scanResult, conn *
 
 // finish makes the target whole: its foreign keys back and checked, and
 // the source's records.
-func (s *session) finish(ctx context.Context) error {
+func (s *session) finish(ctx context.Context, sc *scanResult) error {
 	if dialect.DropsForeignKeysToLoad(s.td) {
 		sqlDB, err := s.tgt.DB.DB()
 		if err != nil {
@@ -194,8 +194,10 @@ func (s *session) finish(ctx context.Context) error {
 			}
 		}
 	}
-	if err := s.checkTargetKeys(ctx); err != nil {
-		return err
+	if sc.fixed[FixSkipped]+sc.fixed[FixSetNull] > 0 {
+		if err := s.checkTargetKeys(ctx); err != nil {
+			return err
+		}
 	}
 	rec, err := s.src.Records(ctx)
 	if err != nil {
