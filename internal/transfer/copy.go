@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -80,7 +81,8 @@ func Copy(ctx context.Context, opt Options) (Summary, error) {
 		// target and finished in between.
 		if full, err := s.tablesWithRows(ctx); err != nil || len(full) > 0 {
 			if err == nil {
-				err = refused("the target %s already holds rows in %s (another copy finished into it meanwhile?)", s.tgt, strings.Join(full, ", "))
+				// Not this copy's target: leave it as the other left it.
+				err = errors.Join(refused("the target %s already holds rows in %s (another copy finished into it meanwhile?)", s.tgt, strings.Join(full, ", ")), b.drop())
 			}
 			return sum, err
 		}

@@ -131,7 +131,7 @@ func (e *MismatchError) Error() string {
 	for _, d := range e.Summary.Drift {
 		parts = append(parts, "drift: "+d.String())
 	}
-	return fmt.Sprintf("%v: %s", ErrMismatch, strings.Join(parts, "; "))
+	return fmt.Sprintf("%v: %s; if something wrote to the source during the copy, stop it and copy again into a new, empty database", ErrMismatch, strings.Join(parts, "; "))
 }
 
 func (o Options) withDefaults() Options {
