@@ -29,6 +29,11 @@
 #                       `schema copy --help` does not describe --from (the
 #                       command is not there yet).
 #
+# The table printed at the end has, per method, the wall time, the peak
+# memory, the exit status, whether the row counts match, and the 1-minute
+# load average before and after (the servers share the machine: a busy one
+# shows there). Tables that take a second or more are timed on stderr.
+#
 # Every method gets a database of its own (bench_copy_<pid>_<method>),
 # dropped at the end (also on error or Ctrl-C); after each run the rows of
 # every table are counted on both sides (not timed) and the result says
@@ -111,16 +116,22 @@ my_url() {
 	echo "mysql://$auth@$MYSQL_HOST:$MYSQL_TCP_PORT/$1"
 }
 psqlx() { psql -Xq -v ON_ERROR_STOP=1 "$@"; }
+# A database this project wrote is in WAL mode: a reader that opens it while
+# the previous one closes (and checkpoints) gets "database is locked"
+# without a busy timeout.
+sq() { sqlite3 -cmd ".timeout 30000" "$@"; }
 # The mysql client reads host, port and user from these variables only
 # partly (MYSQL_HOST and MYSQL_TCP_PORT yes, the user no).
 mysqlx() { mysql --user="$MYSQL_USER" --local-infile=1 "$@"; }
 stamp() { date +%s.%N; }
+# slow: a table's line, when it took a second or more.
+slow() { awk -v what="$1" -v t0="$2" -v t1="$(stamp)" 'BEGIN { if (t1 - t0 >= 1) printf "    %-26s %6.1f s\n", what, t1 - t0 }' >&2; }
 phase() { awk -v what="$1" -v t0="$2" -v t1="$(stamp)" 'BEGIN { printf "  %-28s %6.1f s\n", what, t1 - t0 }' >&2; }
 
 # The tables to move: the source's own, without the runner's record
 # (the target's is written by its own `schema up`).
-mapfile -t tables < <(sqlite3 "$src" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name")
-cols_of() { sqlite3 "$src" "SELECT name FROM pragma_table_info('$1') ORDER BY cid"; }
+mapfile -t tables < <(sq "$src" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name")
+cols_of() { sq "$src" "SELECT name FROM pragma_table_info('$1') ORDER BY cid"; }
 
 # select_for TABLE TYPESFILE: the sqlite3 SELECT that writes TABLE's rows as
 # the target reads them; TYPESFILE lists "table column kind" with kind
@@ -175,11 +186,13 @@ floor_pg() {
 	t1=$(stamp)
 	pg_drop_fks "$db"
 	pg_types "$db" >"$work/types-$db"
+	local sel cols t2
 	for t in "${tables[@]}"; do
-		sqlite3 -csv "$src" "$(select_for "$t" "$work/types-$db")" |
-			psqlx -d "$db" -c "\\copy \"$t\" ($(col_list "$t" '"')) FROM pstdin CSV"
+		sel=$(select_for "$t" "$work/types-$db") cols=$(col_list "$t" '"') t2=$(stamp)
+		sq -csv "$src" "$sel" | psqlx -d "$db" -c "\\copy \"$t\" ($cols) FROM pstdin CSV"
+		slow "$t" "$t2"
 	done
-	phase "load (sqlite3 | \\copy)" "$t1"
+	phase "load (sqlite3 | psql copy)" "$t1"
 	t1=$(stamp)
 	pg_add_fks "$db"
 	phase "re-add foreign keys" "$t1"
@@ -193,20 +206,22 @@ floor_mysql() {
 	t1=$(stamp)
 	my_types "$db" >"$work/types-$db"
 	for t in "${tables[@]}"; do
-		local data=$work/$t.csv q
+		local data=$work/$t.csv q sel t2
+		sel=$(select_for "$t" "$work/types-$db" 1 0) t2=$(stamp)
 		q="SET foreign_key_checks = 0; LOAD DATA LOCAL INFILE '$data' INTO TABLE \`$t\` CHARACTER SET utf8mb4
 			FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' LINES TERMINATED BY '\\n' ($(col_list "$t" '`'));
 			SHOW COUNT(*) WARNINGS;"
 		if [[ $how == fifo ]]; then
 			mkfifo "$data"
-			sqlite3 -csv -cmd ".nullvalue NULL" "$src" "$(select_for "$t" "$work/types-$db" 1 0)" >"$data" &
+			sq -csv -cmd ".nullvalue NULL" "$src" "$sel" >"$data" &
 			w=$(mysqlx -N -B "$db" -e "$q")
 			wait $!
 		else
-			sqlite3 -csv -cmd ".nullvalue NULL" "$src" "$(select_for "$t" "$work/types-$db" 1 0)" >"$data"
+			sq -csv -cmd ".nullvalue NULL" "$src" "$sel" >"$data"
 			w=$(mysqlx -N -B "$db" -e "$q")
 		fi
 		rm -f "$data"
+		slow "$t" "$t2"
 		[[ $w == 0 ]] || { echo "  $t: $w warnings (values changed on the way in)" >&2; warnings=$((warnings + w)); }
 	done
 	phase "load (LOAD DATA, $how)" "$t1"
@@ -254,7 +269,7 @@ copy_to() {
 counts_match() {
 	local t n m bad=0
 	for t in "${tables[@]}"; do
-		n=$(sqlite3 "$src" "SELECT count(*) FROM \"$t\"")
+		n=$(sq "$src" "SELECT count(*) FROM \"$t\"")
 		if [[ $1 == pg ]]; then
 			m=$(psqlx -At -d "$2" -c "SELECT count(*) FROM \"$t\"" 2>/dev/null) || m=missing
 		else
@@ -266,7 +281,7 @@ counts_match() {
 }
 
 export -f floor_pg floor_mysql pgloader_plain pgloader_tuned copy_to select_for col_list cols_of pg_types my_types \
-	pg_drop_fks pg_add_fks psqlx mysqlx stamp phase pg_url my_url enc
+	pg_drop_fks pg_add_fks psqlx mysqlx sq stamp phase slow pg_url my_url enc
 export src work schema heap
 export TABLES="${tables[*]}"
 
@@ -285,7 +300,7 @@ run_method() {
 		# and status 0: the copy command is there when its help names --from.
 		if ! "$schema" copy --help 2>/dev/null | grep -q -- --from; then
 			echo "== $m: skipped: this schema binary has no copy command (schema copy --help does not name --from)" >&2
-			results+=("$m|-|-|-|skipped: no copy command|-")
+			results+=("$m|-|-|-|skipped: no copy command|-|-")
 			return
 		fi
 		if [[ $m == copy-pg ]]; then target=postgres fn="copy_to $(pg_url "$db")"; else target=mariadb fn="copy_to $(my_url "$db")"; fi
@@ -297,7 +312,8 @@ run_method() {
 	esac
 	if [[ $target == postgres ]]; then pg_new "$db"; else my_new "$db"; fi
 	echo "== $m -> $target database $db" >&2
-	local tf=$work/time-$m status=0
+	local tf=$work/time-$m status=0 load0
+	load0=$(cut -d' ' -f1 /proc/loadavg)
 	# tables is an array: functions run in a child bash see it through TABLES.
 	timeout --signal=KILL "$timeout" /usr/bin/time -v -o "$tf" bash -c "set -euo pipefail; tables=(\$TABLES); $fn" >"$work/out-$m" 2>&1 || status=$?
 	sed 's/^/  /' "$work/out-$m" | tail -n 40 >&2
@@ -309,14 +325,15 @@ run_method() {
 		wall="(killed after ${timeout}s)" rss=-
 	fi
 	if [[ $target == postgres ]]; then counts_match pg "$db" && ok=yes || ok=no; else counts_match my "$db" && ok=yes || ok=no; fi
-	results+=("$m|$target|$wall|$rss|$status|$ok")
+	results+=("$m|$target|$wall|$rss|$status|$ok|$load0 / $(cut -d' ' -f1 /proc/loadavg)")
 }
 
-echo "source: $src ($(du -m "$src" | cut -f1) MB, $(sqlite3 "$src" "SELECT count(*) FROM chat") chats)" >&2
+echo "source: $src ($(du -m "$src" | cut -f1) MB, $(sq "$src" "SELECT count(*) FROM chat") chats)" >&2
 for m in "${methods[@]}"; do run_method "$m"; done
 
-printf '\n| method | target | wall s | peak RSS MB | exit | row counts match |\n|---|---|---|---|---|---|\n'
+# load: the 1-minute load average before and after, to tell a busy machine.
+printf '\n| method | target | wall s | peak RSS MB | exit | row counts match | load |\n|---|---|---|---|---|---|---|\n'
 for r in "${results[@]}"; do
-	IFS='|' read -r m target wall rss status ok <<<"$r"
-	printf '| %s | %s | %s | %s | %s | %s |\n' "$m" "$target" "$wall" "$rss" "$status" "$ok"
+	IFS='|' read -r m target wall rss status ok load <<<"$r"
+	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$m" "$target" "$wall" "$rss" "$status" "$ok" "$load"
 done
