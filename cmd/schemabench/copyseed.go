@@ -88,6 +88,9 @@ func copySeed(ctx context.Context, path string, chats int, seed uint64) error {
 		}
 	}
 	s := &seeder{ctx: ctx, conn: conn, seed: seed, chats: chats, users: max(chats/100, 1)}
+	// An unfinalised statement keeps SQLite from checkpointing at close,
+	// which would leave the rows in the -wal file beside the database.
+	defer s.closeStatements()
 	if err := s.run(); err != nil {
 		return err
 	}
@@ -201,6 +204,14 @@ func (w *tableWriter) add(values ...any) error {
 	}
 	w.args = w.args[:0]
 	return nil
+}
+
+func (s *seeder) closeStatements() {
+	for _, w := range s.tables {
+		if w.full != nil {
+			w.full.Close()
+		}
+	}
 }
 
 // flush writes the rows left over, fewer than a full statement's.
