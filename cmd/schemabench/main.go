@@ -10,6 +10,11 @@
 //	go run ./cmd/schemabench -dialect sqlite -rows 1000000 -steps 1af9b942657b
 //	go run ./cmd/schemabench -dialect postgres -rows 100000
 //	go run ./cmd/schemabench -whole-up -runs 20
+//	go run ./cmd/schemabench -copy-seed 100000 -out /tmp/owui-100k.db
+//
+// -copy-seed writes an Open WebUI-shaped SQLite database at head for N
+// chats (see copyseed.go), what scripts/bench-copy.sh measures `schema
+// copy` and its hand-written floors on.
 //
 // PostgreSQL and MySQL servers come from SCHEMA_TEST_POSTGRES_URL and
 // SCHEMA_TEST_MYSQL_URL (defaults: the local test servers); scratch
@@ -51,9 +56,18 @@ func run() error {
 		runs        = flag.Int("runs", 10, "runs for -whole-up")
 		schemaBin   = flag.String("schema", "", "schema binary to run (default: build ./cmd/schema)")
 		cpuProfile  = flag.String("cpuprofile", "", "run each step's up in this process and write a CPU profile here (no child process, no peak memory)")
+		copyChats   = flag.Int("copy-seed", 0, "write an Open WebUI-shaped SQLite database at head with this many chats to -out, and stop")
+		out         = flag.String("out", "", "the SQLite file -copy-seed writes (must not exist)")
+		seed        = flag.Uint64("seed", 1, "random seed for -copy-seed")
 	)
 	flag.Parse()
 	ctx := context.Background()
+	if *copyChats > 0 {
+		if *out == "" {
+			return errors.New("-copy-seed needs -out FILE")
+		}
+		return copySeed(ctx, *out, *copyChats, *seed)
+	}
 	bin := *schemaBin
 	if bin == "" {
 		dir, err := os.MkdirTemp("", "schemabench")
