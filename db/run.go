@@ -198,8 +198,6 @@ func (r *run) step() (done bool, err error) {
 func (r *run) prepare(db *gorm.DB) (state, error) {
 	chain := r.chain
 	// --- pre-run checks ---
-	// Before anything is created: an Alembic database this tool has no
-	// record of is refused untouched.
 	var err error
 	// A database schema copy is writing into holds part of its rows;
 	// migrating it (or starting an application on it) would build on
@@ -212,6 +210,8 @@ func (r *run) prepare(db *gorm.DB) (state, error) {
 			return state{}, err
 		}
 	}
+	// Before anything is created: an Alembic database this tool has no
+	// record of is refused untouched.
 	if r.keepAlembic, err = r.d.alembicGuard(db, chain); err != nil {
 		return state{}, err
 	}
