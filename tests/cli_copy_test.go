@@ -163,7 +163,12 @@ func TestCLICopyKilledAndRerun(t *testing.T) {
 		{"while verifying", phase("verifying")},
 	}
 	testdb.Each(t, func(t *testing.T, name string) {
-		for _, p := range points {
+		for i, p := range points {
+			// A SQLite target commits the same way as the others; two
+			// points there keep the suite short.
+			if name == "sqlite" && i != 3 && i != len(points)-1 {
+				continue
+			}
 			t.Run(p.name, func(t *testing.T) {
 				to := testdb.URL(t, name)
 				args := []string{"copy", "--from", from, "--to", to, "--batch-rows", "40", "--json"}
