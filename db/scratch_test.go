@@ -200,7 +200,7 @@ func TestKilledRunScratchRemovedByNextRun(t *testing.T) {
 		t.Skip("runs the schema binary")
 	}
 	bin := buildSchemaForScratchTests(t)
-	testdb.Each(t, func(t *testing.T, dialectName string) {
+	testdb.EachSerial(t, func(t *testing.T, dialectName string) {
 		p := newScratchProbe(t, bin, dialectName)
 		u := testdb.URL(t, dialectName)
 		cmd, _ := p.startSchema("--database-url", u, "verify")

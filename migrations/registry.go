@@ -34,6 +34,18 @@ type Step struct {
 	// It runs with the later steps still applied: it may read only what
 	// their Downs leave as it is. It is not part of the step's checksum.
 	CheckDown func(*dialect.Migrator) error
+	// Online marks a step written for a live database: it runs outside a
+	// transaction, so that the dialect can use its online forms of DDL
+	// (PostgreSQL builds and drops indexes CONCURRENTLY and adds keys and
+	// checks NOT VALID before validating them; MariaDB alters with
+	// ALGORITHM=INSTANT or INPLACE and LOCK=NONE and refuses a change that
+	// would copy the table). Each of its statements must therefore be
+	// safe to run again after a crash. SQLite runs it as any other step.
+	Online bool
+	// Allow lists the lint codes (`schema lint`) this step accepts on
+	// purpose, e.g. "DS102" for a column it drops knowingly; say why in a
+	// comment beside it.
+	Allow []string
 }
 
 // history is Open WebUI's Alembic chain, oldest first. Later steps register

@@ -152,8 +152,23 @@ func URL(t testing.TB, name string) string {
 	return u
 }
 
-// Each runs f as a subtest per dialect.
+// Each runs f as a subtest per dialect, the three in parallel: each has
+// its own database, and most of a test's time is spent waiting on a server,
+// so the dialects overlap instead of queueing (go test's -parallel bounds
+// how many run at once).
 func Each(t *testing.T, f func(t *testing.T, name string)) {
+	t.Helper()
+	for _, name := range Dialects {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f(t, name)
+		})
+	}
+}
+
+// EachSerial runs f as a subtest per dialect, one after the other, for
+// tests that change process-wide state (environment, package variables).
+func EachSerial(t *testing.T, f func(t *testing.T, name string)) {
 	t.Helper()
 	for _, name := range Dialects {
 		t.Run(name, func(t *testing.T) { f(t, name) })
