@@ -84,7 +84,6 @@ func TestFaultInjection(t *testing.T) {
 	var total atomic.Int64
 	t.Cleanup(func() { t.Logf("%d fault cases ran", total.Load()) })
 	testdb.Each(t, func(t *testing.T, dialectName string) {
-		t.Parallel()
 		start, cases := time.Now(), 0
 		var d *migtest.DB
 		var url string
