@@ -243,3 +243,33 @@ func TestDDLLockRetryThroughPgBouncer(t *testing.T) {
 	d := lockDatabase(t, "postgres", pooled)
 	testLockRetry(t, "postgres", d, migtest.Open(t, "postgres", direct))
 }
+
+// TestDDLLockOptions: negative settings are refused before anything runs
+// (NoDDLRetry aside), and OpenAndMigrate takes them from the URL.
+func TestDDLLockOptions(t *testing.T) {
+	d := migtest.New(t, "sqlite")
+	for _, tt := range []struct {
+		opt  db.Options
+		want string
+	}{
+		{db.Options{DDLLockWait: -time.Second}, "DDL lock wait -1s is negative"},
+		{db.Options{DDLRetryFor: -time.Minute}, "DDL retry budget -1m0s is negative"},
+	} {
+		if _, err := d.Runner.Up(context.Background(), "", tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("up with %+v: %v, want %q", tt.opt, err, tt.want)
+		}
+	}
+	if got := d.Current(); got != "" {
+		t.Errorf("refused runs left the database at %q", got)
+	}
+	if _, err := d.Runner.Up(context.Background(), lockRevBefore, db.Options{DDLRetryFor: db.NoDDLRetry}); err != nil {
+		t.Errorf("up with NoDDLRetry: %v", err)
+	}
+	g, err := db.OpenAndMigrate(context.Background(), testdb.URL(t, "sqlite")+"?schema_ddl_lock_wait=1s&schema_ddl_retry_for=0")
+	if err != nil {
+		t.Fatalf("OpenAndMigrate with the URL's lock options: %v", err)
+	}
+	if sqlDB, err := g.DB(); err == nil {
+		sqlDB.Close()
+	}
+}

@@ -51,20 +51,20 @@ func takeRunOptions(raw string) (rest string, o RunOptions, err error) {
 			return "", o, errors.New(errMalformedQuery)
 		}
 		if seen[key] {
-			return "", o, fmt.Errorf("database URL option %s is given twice: keep one", key)
+			return "", o, fmt.Errorf("database URL option %s is given twice: keep one", quoteName(key))
 		}
 		seen[key] = true
 		switch key {
 		case "schema_ddl_lock_wait":
 			d, ok := parseSeconds(val)
 			if !ok || d <= 0 {
-				return "", o, errors.New("database URL option schema_ddl_lock_wait is not a duration more than 0: give how long each migration statement may wait for a table lock, as 2s or 500ms")
+				return "", o, errors.New("database URL option schema_ddl_lock_wait is not a positive duration: give how long each migration statement may wait for a table lock, as 2s or 500ms")
 			}
 			o.DDLLockWait = d
 		case "schema_ddl_retry_for":
 			d, ok := parseSeconds(val)
 			if !ok || d < 0 {
-				return "", o, errors.New("database URL option schema_ddl_retry_for is not a duration of 0 or more: give how long a migration step is retried while a table is locked, as 5m, or 0 for no retry")
+				return "", o, errors.New("database URL option schema_ddl_retry_for is not a duration of zero or more: give how long a migration step is retried while a table is locked, as 5m, or 0 for no retry")
 			}
 			o.DDLRetryFor, o.DDLRetryForGiven = d, true
 		default:
