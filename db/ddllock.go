@@ -191,11 +191,11 @@ func lockWaitOn(dl dialect.Dialect, err error, run *dialect.StepRun) error {
 // func puts the session back.
 func (r *run) limitLockWaits() (func(), error) {
 	s := r.s
-	restore, err := s.d.target.Dialect.LimitLockWait(s.conn, r.ddl.wait)
+	kept, restore, err := s.d.target.Dialect.LimitLockWait(s.conn, r.ddl.wait)
 	if err != nil {
 		return nil, err
 	}
-	s.ddlWait = r.ddl.wait
+	r.ddl.wait, s.ddlWait = kept, kept
 	return func() { restore(s.safe) }, nil
 }
 

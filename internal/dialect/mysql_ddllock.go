@@ -20,16 +20,16 @@ import (
 // without a transaction on MySQL, so there is no transaction to scope
 // them to, and no transaction pooler to lose them to. Both take whole
 // seconds: the wait is rounded up, to 1 s at least.
-func (mysqlDialect) LimitLockWait(conn *gorm.DB, wait time.Duration) (func(context.Context) error, error) {
+func (mysqlDialect) LimitLockWait(conn *gorm.DB, wait time.Duration) (time.Duration, func(context.Context) error, error) {
 	var mdl, row int64
 	if err := conn.Raw("SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout").Row().Scan(&mdl, &row); err != nil {
-		return nil, fmt.Errorf("read the session's lock wait timeouts: %w", err)
+		return 0, nil, fmt.Errorf("read the session's lock wait timeouts: %w", err)
 	}
 	secs := max(int64(math.Ceil(wait.Seconds())), 1)
 	if err := conn.Exec("SET SESSION lock_wait_timeout = ?, innodb_lock_wait_timeout = ?", secs, secs).Error; err != nil {
-		return nil, fmt.Errorf("set the session's lock wait timeouts: %w", err)
+		return 0, nil, fmt.Errorf("set the session's lock wait timeouts: %w", err)
 	}
-	return func(ctx context.Context) error {
+	return time.Duration(secs) * time.Second, func(ctx context.Context) error {
 		return conn.WithContext(ctx).Exec("SET SESSION lock_wait_timeout = ?, innodb_lock_wait_timeout = ?", mdl, row).Error
 	}, nil
 }

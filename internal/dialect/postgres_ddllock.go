@@ -13,8 +13,8 @@ import (
 
 // LimitLockWait makes no session setting (see PrepareRun): the wait is
 // set in each step's transaction (LimitTxLockWait).
-func (postgresDialect) LimitLockWait(*gorm.DB, time.Duration) (func(context.Context) error, error) {
-	return func(context.Context) error { return nil }, nil
+func (postgresDialect) LimitLockWait(_ *gorm.DB, wait time.Duration) (time.Duration, func(context.Context) error, error) {
+	return max(wait, time.Millisecond), func(context.Context) error { return nil }, nil
 }
 
 // LimitTxLockWait sets lock_timeout for the rest of the step's

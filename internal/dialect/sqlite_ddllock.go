@@ -12,8 +12,8 @@ import (
 // timeout) before a step's first statement, and in WAL mode readers are
 // never blocked by a writer. Nothing to limit, nothing to retry.
 
-func (sqliteDialect) LimitLockWait(*gorm.DB, time.Duration) (func(context.Context) error, error) {
-	return func(context.Context) error { return nil }, nil
+func (sqliteDialect) LimitLockWait(_ *gorm.DB, wait time.Duration) (time.Duration, func(context.Context) error, error) {
+	return wait, func(context.Context) error { return nil }, nil
 }
 func (sqliteDialect) LimitTxLockWait(*gorm.DB, time.Duration) error        { return nil }
 func (sqliteDialect) LockWaitTimedOut(error) bool                          { return false }
