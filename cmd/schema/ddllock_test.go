@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/openwebui-go/schema/db"
 )
 
 // TestDDLLockFlags: up and down take --ddl-lock-wait (more than 0) and
@@ -57,5 +60,21 @@ func TestDDLLockFlags(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestLiveReporterLockWaiting: a step's lock-wait retries are printed on
+// stderr at once (notices wait for the step to be done), and stdout stays
+// for what was applied.
+func TestLiveReporterLockWaiting(t *testing.T) {
+	var out, errw bytes.Buffer
+	r := newLiveReporter(&out, &errw, false)
+	var _ db.LockWaitReporter = r
+	s := db.StepResult{ID: "aaa", Name: "first", Direction: db.DirectionUp}
+	r.StepStarted(s)
+	const msg = "step aaa (first): waiting for a lock on table chat, held by session 7 (idle in transaction); retry 1 in 500ms"
+	r.LockWaiting(s, msg)
+	if errw.String() != msg+"\n" || out.Len() != 0 {
+		t.Errorf("stderr %q, stdout %q; want the message on stderr alone", errw.String(), out.String())
 	}
 }
