@@ -37,6 +37,7 @@ type session struct {
 	safe    context.Context // the same, never cancelled: begin, commit, rollback, release
 	conn    *gorm.DB
 	timeout time.Duration
+	ddlWait time.Duration // a run's lock wait per statement (ddllock.go); 0 outside runs
 }
 
 // withSession runs fn on a pinned connection, prepared by the dialect
@@ -131,6 +132,9 @@ func (s *session) unit(fn func(db *gorm.DB) error) error {
 		tx, err = dl.BeginLocked(s.safe, s.conn, MigrationsTable, wait)
 		return err
 	}); err != nil {
+		return err
+	}
+	if err := s.limitTxLockWait(tx); err != nil {
 		return err
 	}
 	if err := fn(tx.WithContext(s.ctx)); err != nil {

@@ -110,6 +110,10 @@ type run struct {
 	accepted    []ChangedStep
 	inFlight    *StepResult // the step whose unit is running
 	res         Result
+
+	ddl       ddlLocks // lock waits of the steps' statements (ddllock.go)
+	lockTable string   // the table the last lock wait was on
+	lockNote  string   // the step's lock waits, for its result
 }
 
 // run applies the steps toward the goal plan sets from the first state
@@ -120,8 +124,16 @@ func (d *Database) run(ctx context.Context, opt Options, chain []migrations.Step
 		return Result{}, err
 	}
 	r := &run{d: d, opt: opt, chain: chain, plan: plan, first: true}
+	if r.ddl, err = opt.ddlLocks(d.target.Run); err != nil {
+		return Result{}, err
+	}
 	err = d.withSession(ctx, timeout, func(s *session) error {
 		r.s = s
+		restore, err := r.limitLockWaits()
+		if err != nil {
+			return err
+		}
+		defer restore()
 		for {
 			if ctx.Err() != nil {
 				return ctx.Err() // between steps
@@ -144,7 +156,7 @@ func (d *Database) run(ctx context.Context, opt Options, chain []migrations.Step
 func (r *run) step() (done bool, err error) {
 	var did *StepResult
 	var to string
-	err = r.s.unit(func(db *gorm.DB) error {
+	err = r.retryLockWaits(func(db *gorm.DB) error {
 		did, r.accepted = nil, nil
 		st, err := r.prepare(db)
 		if err != nil {
@@ -175,6 +187,9 @@ func (r *run) step() (done bool, err error) {
 	r.res.To = to
 	if did == nil {
 		return true, nil
+	}
+	if r.lockNote != "" {
+		did.Notices = append([]string{r.lockNote}, did.Notices...)
 	}
 	r.res.Steps = append(r.res.Steps, *did)
 	if rep, ok := r.opt.Reporter.(StepDoneReporter); ok {
@@ -365,7 +380,7 @@ func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Re
 		if !a.up {
 			verb = "roll back"
 		}
-		return r, fmt.Errorf("%s step %s (%s): %w", verb, a.step.ID, a.step.Name, err)
+		return r, fmt.Errorf("%s step %s (%s): %w", verb, a.step.ID, a.step.Name, lockWaitOn(d.target.Dialect, err, run))
 	}
 	return r, nil
 }

@@ -45,6 +45,16 @@ type Options struct {
 	// run holds it, on every dialect (default 10 minutes; negative is
 	// refused).
 	LockTimeout time.Duration
+	// DDLLockWait bounds how long each statement of a step waits for a
+	// table lock before the step is rolled back and retried (0: the URL's
+	// schema_ddl_lock_wait, else DefaultDDLLockWait; negative is
+	// refused). See ddllock.go.
+	DDLLockWait time.Duration
+	// DDLRetryFor is how long a step is retried while its statements time
+	// out waiting for table locks, before the run fails with a
+	// *DDLLockTimeoutError (0: the URL's schema_ddl_retry_for, else
+	// DefaultDDLRetryFor; NoDDLRetry: not at all).
+	DDLRetryFor time.Duration
 	// AcceptChanged lets a run go ahead on a database whose applied steps
 	// were edited since they ran, recording the code's checksums for them;
 	// without it such a run is refused with a *ChangedStepsError.

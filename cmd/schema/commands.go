@@ -201,8 +201,12 @@ func (a *app) upCommand() *cobra.Command {
 	cmd.Flags().StringVar(&to, "to", "", "apply steps up to and including REV (an ID, or head)")
 	cmd.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for another run to finish (default 10m)")
 	cmd.Flags().BoolVar(&acceptChanged, "accept-changed", false, acceptChangedUsage)
+	ddl := addDDLFlags(cmd)
 	cmd.PreRunE = func(*cobra.Command, []string) error {
 		if err := checkLockTimeout(lockTimeout); err != nil {
+			return err
+		}
+		if err := ddl.check(); err != nil {
 			return err
 		}
 		if cmd.Flags().Changed("to") {
@@ -213,7 +217,7 @@ func (a *app) upCommand() *cobra.Command {
 	}
 	cmd.RunE = a.withDB(func(ctx context.Context, d *db.Database) error {
 		a.live = newLiveReporter(a.stdout, a.stderr, a.tty)
-		res, err := d.Up(ctx, to, db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged})
+		res, err := d.Up(ctx, to, ddl.options(db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged}))
 		a.live.finish()
 		renderAccepted(a.stdout, res.Accepted)
 		if err != nil {
@@ -247,8 +251,12 @@ func (a *app) downCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&req.All, "all", false, "roll back every step")
 	cmd.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for another run to finish (default 10m)")
 	cmd.Flags().BoolVar(&acceptChanged, "accept-changed", false, acceptChangedUsage)
+	ddl := addDDLFlags(cmd)
 	cmd.PreRunE = func(*cobra.Command, []string) error {
 		if err := checkLockTimeout(lockTimeout); err != nil {
+			return err
+		}
+		if err := ddl.check(); err != nil {
 			return err
 		}
 		if err := req.Check(); err != nil {
@@ -271,7 +279,7 @@ func (a *app) downCommand() *cobra.Command {
 	}
 	cmd.RunE = a.withDB(func(ctx context.Context, d *db.Database) error {
 		a.live = newLiveReporter(a.stdout, a.stderr, a.tty)
-		res, err := d.Down(ctx, req, db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged})
+		res, err := d.Down(ctx, req, ddl.options(db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged}))
 		a.live.finish()
 		renderAccepted(a.stdout, res.Accepted)
 		if err != nil {

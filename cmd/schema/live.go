@@ -63,6 +63,15 @@ func (r *liveReporter) StepDone(s db.StepResult) {
 // and those of a step that did not happen are not printed.
 func (r *liveReporter) Notice(db.StepResult, string) {}
 
+// LockWaiting prints at once, on stderr, that a step waits for a table
+// lock and will be retried: the run may wait minutes.
+func (r *liveReporter) LockWaiting(_ db.StepResult, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.clearLocked()
+	fmt.Fprintln(r.err, msg)
+}
+
 func (r *liveReporter) Progress(s db.StepResult, done, total int64) {
 	if !r.tty {
 		return

@@ -69,6 +69,18 @@ type Dialect interface {
 	// whole transaction, commit and rollback included, so it is one that
 	// a signal does not cancel; the statements of a step take their own.
 	BeginLocked(ctx context.Context, conn *gorm.DB, name string, wait time.Duration) (*gorm.DB, error)
+	// Lock waits of a step's statements (ddllock.go). LimitLockWait
+	// bounds each wait for a table lock on the run's pinned connection, as
+	// a session setting, until restore (MySQL; a no-op elsewhere), and
+	// returns the wait the database will keep (MySQL rounds up to seconds);
+	// LimitTxLockWait in a step's transaction, after BeginLocked
+	// (PostgreSQL; a no-op elsewhere). LockWaitTimedOut recognises a
+	// statement that gave up waiting; LockHolders names the other
+	// sessions holding tables (all of them if none given or none found).
+	LimitLockWait(conn *gorm.DB, wait time.Duration) (kept time.Duration, restore func(ctx context.Context) error, err error)
+	LimitTxLockWait(tx *gorm.DB, wait time.Duration) error
+	LockWaitTimedOut(err error) bool
+	LockHolders(conn *gorm.DB, tables []string) ([]LockHolder, error)
 	// CheckStep runs after each step inside its transaction and fails it if
 	// the step left the database inconsistent.
 	CheckStep(tx *gorm.DB) error

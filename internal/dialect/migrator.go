@@ -37,6 +37,7 @@ func (m *Migrator) wroteRows() { m.run.Writes.rows = true }
 
 // write is called before every statement that changes the database.
 func (m *Migrator) write(query string) error {
+	m.run.LastWrite = query
 	if m.run.Hooks.BeforeWrite == nil {
 		return nil
 	}

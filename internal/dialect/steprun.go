@@ -15,6 +15,10 @@ type StepRun struct {
 	Writes StepWrites
 	// Hooks are those the run's caller attached (WithHooks).
 	Hooks Hooks
+	// LastWrite is the last statement the step ran that changes the
+	// database: when it gave up waiting for a lock, its table is the one
+	// the runner names (StatementTable).
+	LastWrite string
 }
 
 // Hooks are what whoever starts a run attaches to its context, for every

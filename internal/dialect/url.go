@@ -32,6 +32,9 @@ type Target struct {
 	// Database is the PostgreSQL or MySQL database name, or the SQLite path
 	// (":memory:" for an in-memory database).
 	Database string
+	// Run are the runner's options the URL carried (schema_*), taken out
+	// of it: the driver, String and URL never see them.
+	Run      RunOptions
 	dsn      string
 	redacted string
 	secrets  []string      // every secret the URL carries, in every encoding: scrubbed from errors
@@ -97,10 +100,24 @@ func Parse(raw string) (Target, error) {
 	}
 	d := dialects[name]
 	if !d.server() {
-		return parseSQLite(rest)
+		path, query, _ := strings.Cut(rest, "?")
+		query, run, err := takeRunOptions(query)
+		if err != nil {
+			return Target{}, err
+		}
+		if query != "" {
+			path += "?" + query
+		}
+		t, err := parseSQLite(path)
+		t.Run = run
+		return t, err
 	}
 	u, written, err := splitURL(name, rest)
 	if err != nil {
+		return Target{}, err
+	}
+	var run RunOptions
+	if u.RawQuery, run, err = takeRunOptions(u.RawQuery); err != nil {
 		return Target{}, err
 	}
 	if u.Host == "" && !d.hostInQuery(u.Query()) {
@@ -110,6 +127,7 @@ func Parse(raw string) (Target, error) {
 	if err == nil && written != "" {
 		t.secrets = withEncodings(append(t.secrets, written))
 	}
+	t.Run = run
 	return t, err
 }
 
