@@ -15,6 +15,8 @@ type StepRun struct {
 	Writes StepWrites
 	// Hooks are those the run's caller attached (WithHooks).
 	Hooks Hooks
+	// op is the Migrator call being recorded for Hooks.Op, if any.
+	op *Op
 }
 
 // Hooks are what whoever starts a run attaches to its context, for every
@@ -29,6 +31,10 @@ type Hooks struct {
 	// crash would. Tests crash steps at chosen statements with it
 	// (internal/testkit/crash).
 	BeforeWrite func(query string) error
+	// Op, if set, hears a dialect-neutral record of each high-level
+	// Migrator call a step makes, with the statements it ran (schema
+	// lint and plan capture steps so).
+	Op func(Op)
 }
 
 type hooksKey struct{}
@@ -42,6 +48,9 @@ func WithHooks(ctx context.Context, h Hooks) context.Context {
 	}
 	if h.BeforeWrite == nil {
 		h.BeforeWrite = old.BeforeWrite
+	}
+	if h.Op == nil {
+		h.Op = old.Op
 	}
 	return context.WithValue(ctx, hooksKey{}, h)
 }
