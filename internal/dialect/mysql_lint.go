@@ -78,7 +78,7 @@ func (mysqlDialect) impacts(op Op, online bool) []Impact {
 		out = append(out, Impact{Part: "drop " + DescribeCheck(c), Lock: myMDLBrief, Brief: true})
 	}
 	if !online {
-		out = append(out, Impact{Part: "alter table " + op.Table, Lock: "as MariaDB chooses", Code: "LK404",
+		out = append(out, Impact{Part: "ALTER without ALGORITHM and LOCK (step not Online)", Lock: "as MariaDB chooses", Code: "LK404",
 			Detail: myNotOnline, Fix: myOnlineFix})
 	}
 	return out
