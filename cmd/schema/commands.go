@@ -60,6 +60,7 @@ Exit codes: 0 success, 1 failure (including drift found by verify),
 	root.AddCommand(a.diffCommand())
 	root.AddCommand(a.newCommand())
 	root.AddCommand(a.copyCommand())
+	root.AddCommand(a.lintCommand())
 	refuseConflictingRepeats(root)
 	return root
 }
