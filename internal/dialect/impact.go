@@ -107,7 +107,7 @@ func DescribeChange(from, to Column) string {
 // other than the current time, which is the same for the whole
 // statement): adding a column with one rewrites every row.
 func volatileDefault(def string) bool {
-	d := strings.ToLower(strings.TrimSpace(def))
+	d := strings.TrimLeft(strings.ToLower(strings.TrimSpace(def)), "( ")
 	if !strings.Contains(d, "(") {
 		return false
 	}
