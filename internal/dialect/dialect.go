@@ -101,6 +101,8 @@ type Dialect interface {
 
 	// impacts is what op does to an existing table (impact.go).
 	impacts(op Op, online bool) []Impact
+	// throughput is rows a second per kind of work (Impact.Work).
+	throughput() map[string]float64
 	createTable(m *Migrator, t Table) error
 	dropTable(m *Migrator, name string) error
 	alterTable(m *Migrator, from, to Table, fills []Fill) error

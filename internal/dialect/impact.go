@@ -22,10 +22,27 @@ type Impact struct {
 	Brief bool
 	// Rewrite says the table (or its copy) is rewritten row by row.
 	Rewrite bool
+	// Work is what the part does per row, for duration estimates
+	// (Throughput): WorkRewrite, WorkIndex, WorkScan, WorkWrite, or ""
+	// for a catalog change.
+	Work string
 	// Code is the lint code of the hazard ("LK401"), "" for none; Detail
 	// and Fix explain it.
 	Code, Detail, Fix string
 }
+
+// Kinds of per-row work.
+const (
+	WorkRewrite = "rewrite" // the table is copied or rewritten
+	WorkIndex   = "index"   // an index is built
+	WorkScan    = "scan"    // every row is read (validating a key, check or NOT NULL)
+	WorkWrite   = "write"   // rows are updated or inserted by a data statement
+)
+
+// Throughput is how many rows a second each kind of work covers on a
+// dialect, measured on a small server (docs/_lint_BENCH.md): for
+// estimates, not promises.
+func Throughput(d Dialect, work string) float64 { return d.throughput()[work] }
 
 // TableSize is a table's size as the catalog estimates it, cheaply.
 type TableSize struct {

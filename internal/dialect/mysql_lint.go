@@ -25,24 +25,28 @@ func (mysqlDialect) impacts(op Op, online bool) []Impact {
 		return []Impact{{Part: "drop table " + op.Table, Lock: "MDL exclusive", Brief: true}}
 	case OpAlterTable:
 	default:
-		return []Impact{{Part: string(op.Kind), Lock: myRowLocks}}
+		return []Impact{{Part: string(op.Kind), Lock: myRowLocks, Work: WorkWrite}}
 	}
 	p := partsOf(op)
 	var out []Impact
 	copyOf := func(part, why string) Impact {
-		return Impact{Part: part, Lock: myCopy, Rewrite: true, Code: "LK404",
+		return Impact{Part: part, Lock: myCopy, Rewrite: true, Work: WorkRewrite, Code: "LK404",
 			Detail: why + ": MariaDB cannot do it INSTANT or INPLACE with LOCK=NONE, so writes wait for a full table copy",
 			Fix:    "add a new column or table, backfill it in keyed batches, switch the application, then drop the old one"}
 	}
 	for _, c := range p.changes {
 		if c.From.Type != c.To.Type {
 			i := copyOf(DescribeChange(c.From, c.To), "a column type change")
-			out = append(out, i, Impact{Part: i.Part, Lock: myCopy, Rewrite: true, Code: "LK403",
+			out = append(out, i, Impact{Part: i.Part, Lock: myCopy, Rewrite: true, Work: WorkRewrite, Code: "LK403",
 				Detail: "a column type change rewrites every row", Fix: i.Fix})
 			continue
 		}
 		// NOT NULL and defaults: INPLACE (NOT NULL rebuilds the table).
-		out = append(out, Impact{Part: DescribeChange(c.From, c.To), Lock: myMDLBrief, Brief: true, Rewrite: c.To.NotNull && !c.From.NotNull})
+		i := Impact{Part: DescribeChange(c.From, c.To), Lock: myMDLBrief, Brief: true}
+		if c.To.NotNull && !c.From.NotNull {
+			i.Brief, i.Rewrite, i.Work = false, true, WorkRewrite
+		}
+		out = append(out, i)
 	}
 	if p.pkChanged {
 		out = append(out, copyOf("change the primary key", "a primary key change"))
@@ -50,29 +54,29 @@ func (mysqlDialect) impacts(op Op, online bool) []Impact {
 	for _, c := range p.addColumns {
 		i := Impact{Part: "add column " + DescribeColumn(c), Lock: myMDLBrief, Brief: true}
 		if volatileDefault(c.Default) {
-			i.Brief, i.Rewrite, i.Lock = false, true, myCopy
+			i.Brief, i.Rewrite, i.Lock, i.Work = false, true, myCopy, WorkRewrite
 			i.Code, i.Detail = "LK403", "a column with a volatile default is filled row by row: the table is rebuilt"
 			i.Fix = "add the column without a default, backfill it in keyed batches, then set the default"
 		}
 		out = append(out, i)
 	}
 	for _, c := range p.dropColumns {
-		out = append(out, Impact{Part: "drop column " + c.Name, Lock: myMDLBrief, Brief: true, Rewrite: true})
+		out = append(out, Impact{Part: "drop column " + c.Name, Lock: myMDLBrief, Rewrite: true, Work: WorkRewrite})
 	}
 	for _, i := range p.addIndexes {
-		out = append(out, Impact{Part: "add " + DescribeIndex(i), Lock: myMDLBrief})
+		out = append(out, Impact{Part: "add " + DescribeIndex(i), Lock: myMDLBrief, Work: WorkIndex})
 	}
 	for _, i := range p.dropIndexes {
 		out = append(out, Impact{Part: "drop " + DescribeIndex(i), Lock: myMDLBrief, Brief: true})
 	}
 	for _, f := range p.addFKs {
-		out = append(out, Impact{Part: "add " + DescribeFK(f), Lock: myMDLBrief})
+		out = append(out, Impact{Part: "add " + DescribeFK(f), Lock: myMDLBrief, Work: WorkScan})
 	}
 	for _, f := range p.dropFKs {
 		out = append(out, Impact{Part: "drop " + DescribeFK(f), Lock: myMDLBrief, Brief: true})
 	}
 	for _, c := range p.addChecks {
-		out = append(out, Impact{Part: "add " + DescribeCheck(c), Lock: myMDLBrief})
+		out = append(out, Impact{Part: "add " + DescribeCheck(c), Lock: myMDLBrief, Work: WorkScan})
 	}
 	for _, c := range p.dropChecks {
 		out = append(out, Impact{Part: "drop " + DescribeCheck(c), Lock: myMDLBrief, Brief: true})
@@ -93,4 +97,9 @@ FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 
 		return nil, fmt.Errorf("read table sizes from information_schema.TABLES: %w", err)
 	}
 	return scanSizes(rows)
+}
+
+// Measured with TestBenchThroughput (docs/_lint_BENCH.md), rounded down.
+func (mysqlDialect) throughput() map[string]float64 {
+	return map[string]float64{WorkRewrite: 100000, WorkIndex: 350000, WorkScan: 200000, WorkWrite: 50000}
 }

@@ -25,14 +25,14 @@ func (postgresDialect) impacts(op Op, online bool) []Impact {
 		return []Impact{{Part: "drop table " + op.Table, Lock: pgAccessExclusive, Brief: true}}
 	case OpAlterTable:
 	default:
-		return []Impact{{Part: string(op.Kind), Lock: pgRowExclusive}}
+		return []Impact{{Part: string(op.Kind), Lock: pgRowExclusive, Work: WorkWrite}}
 	}
 	p := partsOf(op)
 	var out []Impact
 	for _, c := range p.addColumns {
 		i := Impact{Part: "add column " + DescribeColumn(c), Lock: pgAccessExclusive, Brief: true}
 		if volatileDefault(c.Default) {
-			i.Brief, i.Rewrite = false, true
+			i.Brief, i.Rewrite, i.Work = false, true, WorkRewrite
 			i.Code, i.Detail = "LK403", "a volatile default is computed for every existing row: the table is rewritten under ACCESS EXCLUSIVE"
 			i.Fix = "add the column without a default (or with a constant one), backfill it in keyed batches, then set the default"
 		}
@@ -46,17 +46,17 @@ func (postgresDialect) impacts(op Op, online bool) []Impact {
 		switch {
 		case c.From.Type != c.To.Type && !(c.From.Type == Key && c.To.Type == Text):
 			// varchar to text is binary-coercible: a catalog change.
-			i.Brief, i.Rewrite = false, true
+			i.Brief, i.Rewrite, i.Work = false, true, WorkRewrite
 			i.Code, i.Detail = "LK403", "a column type change rewrites the table and its indexes under ACCESS EXCLUSIVE (reads and writes wait)"
 			i.Fix = "add a new column of the new type, backfill it in keyed batches, switch the application, then drop the old column"
 		case c.To.NotNull && !c.From.NotNull:
-			i.Brief = false // scans every row to check
+			i.Brief, i.Work = false, WorkScan // every row is checked
 			i.Detail = "SET NOT NULL scans the whole table under ACCESS EXCLUSIVE"
 		}
 		out = append(out, i)
 	}
 	if p.pkChanged {
-		out = append(out, Impact{Part: "change the primary key", Lock: pgAccessExclusive,
+		out = append(out, Impact{Part: "change the primary key", Lock: pgAccessExclusive, Work: WorkIndex,
 			Code: "LK401", Detail: "a new primary key builds its unique index under ACCESS EXCLUSIVE",
 			Fix: "build a unique index CONCURRENTLY first (an Online step), then make it the key (ADD PRIMARY KEY USING INDEX)"})
 	}
@@ -69,10 +69,10 @@ func (postgresDialect) impacts(op Op, online bool) []Impact {
 	}
 	for _, i := range p.addIndexes {
 		if online {
-			out = append(out, Impact{Part: "add " + DescribeIndex(i) + " CONCURRENTLY", Lock: pgShareUpdateExcl})
+			out = append(out, Impact{Part: "add " + DescribeIndex(i) + " CONCURRENTLY", Lock: pgShareUpdateExcl, Work: WorkIndex})
 			continue
 		}
-		out = append(out, Impact{Part: "add " + DescribeIndex(i), Lock: pgShare,
+		out = append(out, Impact{Part: "add " + DescribeIndex(i), Lock: pgShare, Work: WorkIndex,
 			Code: "LK401", Detail: "CREATE INDEX without CONCURRENTLY blocks every write to the table for the whole build",
 			Fix: "mark the step Online (migrations.Step.Online) so the index is built CONCURRENTLY, in a step of its own"})
 	}
@@ -84,19 +84,19 @@ func (postgresDialect) impacts(op Op, online bool) []Impact {
 	}
 	for _, f := range p.addFKs {
 		if online {
-			out = append(out, Impact{Part: "add " + DescribeFK(f) + " NOT VALID, then VALIDATE", Lock: pgShareUpdateExcl})
+			out = append(out, Impact{Part: "add " + DescribeFK(f) + " NOT VALID, then VALIDATE", Lock: pgShareUpdateExcl, Work: WorkScan})
 			continue
 		}
-		out = append(out, Impact{Part: "add " + DescribeFK(f), Lock: pgShareRowExcl + " (both tables)",
+		out = append(out, Impact{Part: "add " + DescribeFK(f), Lock: pgShareRowExcl + " (both tables)", Work: WorkScan,
 			Code: "LK402", Detail: "adding a foreign key checks every row while writes to both tables wait",
 			Fix: "mark the step Online so the key is added NOT VALID and validated afterwards without blocking writes"})
 	}
 	for _, c := range p.addChecks {
 		if online {
-			out = append(out, Impact{Part: "add " + DescribeCheck(c) + " NOT VALID, then VALIDATE", Lock: pgShareUpdateExcl})
+			out = append(out, Impact{Part: "add " + DescribeCheck(c) + " NOT VALID, then VALIDATE", Lock: pgShareUpdateExcl, Work: WorkScan})
 			continue
 		}
-		out = append(out, Impact{Part: "add " + DescribeCheck(c), Lock: pgAccessExclusive,
+		out = append(out, Impact{Part: "add " + DescribeCheck(c), Lock: pgAccessExclusive, Work: WorkScan,
 			Code: "LK402", Detail: "adding a check scans every row under ACCESS EXCLUSIVE",
 			Fix: "mark the step Online so the check is added NOT VALID and validated afterwards without blocking"})
 	}
@@ -113,4 +113,9 @@ WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')`).Rows()
 		return nil, fmt.Errorf("read table sizes from pg_class: %w", err)
 	}
 	return scanSizes(rows)
+}
+
+// Measured with TestBenchThroughput (docs/_lint_BENCH.md), rounded down.
+func (postgresDialect) throughput() map[string]float64 {
+	return map[string]float64{WorkRewrite: 350000, WorkIndex: 900000, WorkScan: 2000000, WorkWrite: 120000}
 }

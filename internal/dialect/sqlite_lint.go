@@ -22,9 +22,16 @@ func (sqliteDialect) impacts(op Op, _ bool) []Impact {
 		// Only adding a nullable or defaulted column, and indexes, are
 		// done in place; anything else rebuilds the table (rebuild.go).
 		inPlace := len(p.changes) == 0 && len(p.dropColumns) == 0 && !p.pkChanged && len(p.addFKs)+len(p.dropFKs)+len(p.addChecks)+len(p.dropChecks) == 0
-		return []Impact{{Part: "alter table " + op.Table, Lock: sqliteWriteLock, Rewrite: !inPlace, Brief: inPlace && len(p.addIndexes) == 0}}
+		i := Impact{Part: "alter table " + op.Table, Lock: sqliteWriteLock, Rewrite: !inPlace, Brief: inPlace && len(p.addIndexes) == 0}
+		switch {
+		case i.Rewrite:
+			i.Work = WorkRewrite
+		case len(p.addIndexes) > 0:
+			i.Work = WorkIndex
+		}
+		return []Impact{i}
 	}
-	return []Impact{{Part: string(op.Kind), Lock: sqliteWriteLock}}
+	return []Impact{{Part: string(op.Kind), Lock: sqliteWriteLock, Work: WorkWrite}}
 }
 
 // TableSizes counts each table's rows (SQLite keeps no estimate; a count
@@ -48,4 +55,9 @@ func (d sqliteDialect) TableSizes(db *gorm.DB) (map[string]TableSize, error) {
 		out[n] = s
 	}
 	return out, nil
+}
+
+// Measured with TestBenchThroughput (docs/_lint_BENCH.md), rounded down.
+func (sqliteDialect) throughput() map[string]float64 {
+	return map[string]float64{WorkRewrite: 350000, WorkIndex: 1000000, WorkScan: 300000, WorkWrite: 150000}
 }
