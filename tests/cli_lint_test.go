@@ -89,3 +89,33 @@ func TestCLILint(t *testing.T) {
 		}
 	})
 }
+
+// TestCLIPlan: schema plan and up --dry-run describe the pending steps
+// (JSON and text) and change nothing.
+func TestCLIPlan(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialectName string) {
+		c := newCLI(t, "DATABASE_URL="+testdb.URL(t, dialectName))
+		c.ok("up", "--to", "c69f45358db4")
+		var p lint.Plan
+		if err := json.Unmarshal([]byte(c.ok("plan", "--json", "--to", "d31026856c01")), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Dialect != dialectName || len(p.Steps) != 2 || p.Steps[0].ID != "4ace53fd72c8" || p.Steps[1].ID != "d31026856c01" {
+			t.Fatalf("plan --json: %+v", p)
+		}
+		op := p.Steps[0].Ops[0]
+		if op.Kind != "alter table" || op.Table != "folder" || op.New || op.Rows < 0 || len(op.Parts) == 0 || len(op.Statements) == 0 {
+			t.Errorf("step 4ace53fd72c8's op: %+v", op)
+		}
+		out := c.ok("up", "--dry-run")
+		for _, want := range []string{"plan for database ", "(" + dialectName + "): 16 steps pending", "step e223b100ad81 (add_reset_scheduling_to_token_groups)", "  alter table folder (about ", "estimated total: "} {
+			if !strings.Contains(out, want) {
+				t.Errorf("up --dry-run: missing %q in:\n%s", want, out)
+			}
+		}
+		if got := strings.TrimSpace(c.ok("current")); got != "c69f45358db4" {
+			t.Errorf("after plan and up --dry-run the database is at %q", got)
+		}
+		c.run("plan", "--to", "7e5b5dc7342b").requireExit(t, 1, "already applied")
+	})
+}
