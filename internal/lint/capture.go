@@ -9,6 +9,7 @@ package lint
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
@@ -41,9 +42,17 @@ func Capture(ctx context.Context, chain []migrations.Step, from int) ([]StepOps,
 	rec := dialect.NewShapeRecorder()
 	var out []StepOps
 	err = d.DB.WithContext(ctx).Connection(func(conn *gorm.DB) error {
-		if err := conn.Exec("PRAGMA foreign_keys = OFF").Error; err != nil {
+		// As the runner prepares a run's connection (SQLite: foreign
+		// keys off, which a rebuild needs).
+		dl, err := dialect.Of(conn)
+		if err != nil {
 			return err
 		}
+		finish, err := dl.PrepareRun(conn, time.Second)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = finish(context.WithoutCancel(ctx)) }()
 		for i, s := range chain {
 			so := StepOps{Step: s, Before: map[string]dialect.Table{}}
 			for _, t := range rec.Tables() {
