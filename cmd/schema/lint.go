@@ -107,6 +107,12 @@ func appliedSteps(ctx context.Context, d *db.Database, chain []migrations.Step) 
 	if err != nil {
 		return 0, err
 	}
+	if st.Refused != "" {
+		return 0, fmt.Errorf("%s; up would refuse it, so nothing is pending", st.Refused)
+	}
+	if st.Current == "" && st.Alembic != nil && *st.Alembic != "" {
+		return 0, fmt.Errorf("database %s was migrated by Open WebUI's Alembic migrations (alembic_version is at %s) and has not been adopted; run `schema adopt` first", d, *st.Alembic)
+	}
 	if st.Current == "" {
 		return 0, nil
 	}
