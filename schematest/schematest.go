@@ -5,7 +5,7 @@
 // models, finds out in CI rather than at start-up.
 //
 //	func TestSchemaDrift(t *testing.T) {
-//		schematest.Check(t) // embedded SQLite, needs no server
+//		schematest.Check(t) // embedded SQLite, needs no server; runs Lint too
 //		if u := os.Getenv("TEST_POSTGRES_URL"); u != "" {
 //			schematest.CheckURL(t, u) // a scratch database beside u
 //		}
@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/lint"
 	"github.com/openwebui-go/schema/migrations"
 	"github.com/openwebui-go/schema/models"
 )
@@ -28,6 +29,50 @@ import (
 func Check(t testing.TB) {
 	t.Helper()
 	CheckURL(t, "")
+	Lint(t)
+}
+
+// Lint fails t on every error finding of `schema lint` for the steps after
+// the Alembic revisions (those the backend added with `schema new`), for
+// all three dialects; it needs no server. Warnings and findings a step
+// lists in its Allow are logged.
+func Lint(t testing.TB) {
+	t.Helper()
+	problems, notes, err := lintNew(context.Background(), nil)
+	if err != nil {
+		t.Fatalf("schematest: lint: %v", err)
+	}
+	for _, n := range notes {
+		t.Log(n)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
+
+// lintNew lints the new steps of chain (the registered chain if nil).
+func lintNew(ctx context.Context, chain []migrations.Step) (problems, notes []string, err error) {
+	if chain == nil {
+		if chain, err = migrations.Chain(); err != nil {
+			return []string{err.Error()}, nil, nil
+		}
+	}
+	from, err := lint.From(lint.StepsNew, chain, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := lint.Lint(ctx, chain, from, lint.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range r.Findings {
+		if f.Failing() {
+			problems = append(problems, "schema lint: "+f.String()+" (or list "+f.Code+" in the step's Allow, saying why)")
+		} else {
+			notes = append(notes, "schema lint: "+f.String())
+		}
+	}
+	return problems, notes, nil
 }
 
 // CheckURL is Check on the dialect of rawURL (postgres://, mysql://, ...):

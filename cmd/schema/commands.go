@@ -60,6 +60,8 @@ Exit codes: 0 success, 1 failure (including drift found by verify),
 	root.AddCommand(a.diffCommand())
 	root.AddCommand(a.newCommand())
 	root.AddCommand(a.copyCommand())
+	root.AddCommand(a.lintCommand())
+	root.AddCommand(a.planCommand())
 	refuseConflictingRepeats(root)
 	return root
 }
@@ -199,6 +201,7 @@ func (a *app) upCommand() *cobra.Command {
 		Args:  noArgs,
 	}
 	cmd.Flags().StringVar(&to, "to", "", "apply steps up to and including REV (an ID, or head)")
+	dryRun := cmd.Flags().Bool("dry-run", false, "show what up would do (as schema plan) and change nothing")
 	cmd.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for another run to finish (default 10m)")
 	cmd.Flags().BoolVar(&acceptChanged, "accept-changed", false, acceptChangedUsage)
 	ddl := addDDLFlags(cmd)
@@ -216,6 +219,9 @@ func (a *app) upCommand() *cobra.Command {
 		return nil
 	}
 	cmd.RunE = a.withDB(func(ctx context.Context, d *db.Database) error {
+		if *dryRun {
+			return a.plan(ctx, d, to, false)
+		}
 		a.live = newLiveReporter(a.stdout, a.stderr, a.tty)
 		res, err := d.Up(ctx, to, ddl.options(db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged}))
 		a.live.finish()

@@ -93,6 +93,10 @@ type Dialect interface {
 	// Before any step of a writing run, on its pinned connection.
 	MatchCollation(conn *gorm.DB, chainTables func() ([]string, error)) error
 
+	// TableSizes estimates every table's rows and bytes from the catalog
+	// (schema lint and plan); it never scans a large table.
+	TableSizes(db *gorm.DB) (map[string]TableSize, error)
+
 	// FoldsTableNames reports whether the database takes table names that
 	// differ only in case for the same table: SQLite always, MySQL with
 	// lower_case_table_names set, PostgreSQL never (the chain's names are
@@ -107,6 +111,10 @@ type Dialect interface {
 	EpochToTime(col string) string // epoch seconds to a UTC timestamptz value
 	TimeToEpoch(col string) string // a timestamptz value to epoch seconds, floored
 
+	// impacts is what op does to an existing table (impact.go).
+	impacts(op Op, online bool) []Impact
+	// throughput is rows a second per kind of work (Impact.Work).
+	throughput() map[string]float64
 	createTable(m *Migrator, t Table) error
 	dropTable(m *Migrator, name string) error
 	alterTable(m *Migrator, from, to Table, fills []Fill) error

@@ -38,10 +38,13 @@ func (m *Migrator) wroteRows() { m.run.Writes.rows = true }
 // write is called before every statement that changes the database.
 func (m *Migrator) write(query string) error {
 	m.run.LastWrite = query
-	if m.run.Hooks.BeforeWrite == nil {
-		return nil
+	if m.run.Hooks.BeforeWrite != nil {
+		if err := m.run.Hooks.BeforeWrite(query); err != nil {
+			return err
+		}
 	}
-	return m.run.Hooks.BeforeWrite(query)
+	m.ranStatement(query)
+	return nil
 }
 
 // NewMigrator binds tx to its dialect and to the run state in its context
@@ -79,6 +82,7 @@ func (m *Migrator) Q(ident string) string { return m.D.Quote(ident) }
 // rewritten for the dialect.
 func (m *Migrator) Exec(query string, args ...any) error {
 	m.wroteRows()
+	defer m.track(Op{Kind: OpExec, SQL: query})()
 	return m.exec(query, args...)
 }
 
@@ -96,6 +100,7 @@ func (m *Migrator) exec(query string, args ...any) error {
 // ExecCount runs one statement and returns the rows it affected.
 func (m *Migrator) ExecCount(query string, args ...any) (int64, error) {
 	m.wroteRows()
+	defer m.track(Op{Kind: OpExec, SQL: query})()
 	if err := m.write(query); err != nil {
 		return 0, err
 	}
@@ -193,6 +198,7 @@ func (m *Migrator) CreateTable(t Table) error {
 	if err := t.validate(); err != nil {
 		return err
 	}
+	defer m.track(Op{Kind: OpCreateTable, Table: t.Name, To: &t})()
 	if err := m.D.createTable(m, t); err != nil {
 		return fmt.Errorf("create table %s: %w", t.Name, err)
 	}
@@ -203,6 +209,7 @@ func (m *Migrator) CreateTable(t Table) error {
 // DropTable drops a table if it exists. Callers drop children first.
 func (m *Migrator) DropTable(name string) error {
 	m.wroteRows() // its rows go, and references to them would dangle
+	defer m.track(Op{Kind: OpDropTable, Table: name})()
 	if err := m.D.dropTable(m, name); err != nil {
 		return fmt.Errorf("drop table %s: %w", name, err)
 	}
@@ -228,6 +235,7 @@ func (m *Migrator) AlterTable(from, to Table, fills ...Fill) error {
 			return fmt.Errorf("alter table %s: fill for unknown column %s", to.Name, f.Column)
 		}
 	}
+	defer m.track(Op{Kind: OpAlterTable, Table: to.Name, From: &from, To: &to, Fills: fills, Diff: DiffShapes(from, to)})()
 	if err := m.D.alterTable(m, from, to, fills); err != nil {
 		return fmt.Errorf("alter table %s: %w", to.Name, err)
 	}
@@ -247,6 +255,7 @@ func (m *Migrator) UpdateFromValues(table string, key Column, cols []Column, row
 			return fmt.Errorf("update %s: row has %d values, want %d", table, len(r), len(cols)+1)
 		}
 	}
+	defer m.track(Op{Kind: OpUpdate, Table: table})()
 	return m.D.updateFromValues(m, table, key, cols, rows)
 }
 
@@ -261,6 +270,7 @@ func (m *Migrator) InsertRows(table string, cols []Column, rows [][]any, c Confl
 			return fmt.Errorf("insert into %s: row has %d values, want %d", table, len(r), len(cols))
 		}
 	}
+	defer m.track(Op{Kind: OpInsert, Table: table})()
 	return m.D.insertRows(m, table, cols, rows, c)
 }
 
@@ -333,6 +343,7 @@ func (m *Migrator) Batches(table, key string, batchSize int, fn func(m *Migrator
 	if batchSize <= 0 {
 		batchSize = BatchSize
 	}
+	defer m.track(Op{Kind: OpBatches, Table: table})()
 	var total int64
 	if err := m.Scan("SELECT count(*) FROM "+m.Q(table), nil, &total); err != nil {
 		return err

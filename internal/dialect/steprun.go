@@ -19,6 +19,8 @@ type StepRun struct {
 	// database: when it gave up waiting for a lock, its table is the one
 	// the runner names (StatementTable).
 	LastWrite string
+	// op is the Migrator call being recorded for Hooks.Op, if any.
+	op *Op
 }
 
 // Hooks are what whoever starts a run attaches to its context, for every
@@ -33,6 +35,10 @@ type Hooks struct {
 	// crash would. Tests crash steps at chosen statements with it
 	// (internal/testkit/crash).
 	BeforeWrite func(query string) error
+	// Op, if set, hears a dialect-neutral record of each high-level
+	// Migrator call a step makes, with the statements it ran (schema
+	// lint and plan capture steps so).
+	Op func(Op)
 }
 
 type hooksKey struct{}
@@ -46,6 +52,9 @@ func WithHooks(ctx context.Context, h Hooks) context.Context {
 	}
 	if h.BeforeWrite == nil {
 		h.BeforeWrite = old.BeforeWrite
+	}
+	if h.Op == nil {
+		h.Op = old.Op
 	}
 	return context.WithValue(ctx, hooksKey{}, h)
 }

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/lint"
+	"github.com/openwebui-go/schema/migrations"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) planCommand() *cobra.Command {
+	var to string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "plan [--to REV] [--json]",
+		Short: "Show what the pending steps would do, lock and rewrite on the database, without running them",
+		Long: `plan shows, for each step up would apply (up to --to, else HEAD), the ops it
+makes and their statements, and for each table touched: its row estimate and
+size from the live catalog, the lock each op takes on the database's dialect
+and for how long, whether the table is rewritten, and an estimated duration
+from throughput measured per dialect and kind of work. ` + "`up --dry-run`" + ` is the
+same.
+
+The steps are run on a scratch in-memory SQLite database to learn their ops:
+statements are shown in SQLite's form. The database is only read.`,
+		Args: noArgs,
+	}
+	cmd.Flags().StringVar(&to, "to", "", "plan the steps up to and including REV (an ID, or head)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as one JSON document")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if cmd.Flags().Changed("to") {
+			_, err := revision("--to", to, false)
+			return err
+		}
+		return nil
+	}
+	cmd.RunE = a.withDB(func(ctx context.Context, d *db.Database) error {
+		return a.plan(ctx, d, to, asJSON)
+	})
+	return cmd
+}
+
+// plan prints the plan of d's pending steps up to to ("" for HEAD).
+func (a *app) plan(ctx context.Context, d *db.Database, to string, asJSON bool) error {
+	chain, err := migrations.Chain()
+	if err != nil {
+		return err
+	}
+	applied, err := appliedSteps(ctx, d, chain)
+	if err != nil {
+		return err
+	}
+	end := len(chain)
+	if to != "" {
+		id, err := db.Revision("--to", to, false)
+		if err != nil {
+			return err
+		}
+		for i, s := range chain {
+			if s.ID == id {
+				end = i + 1
+			}
+		}
+		if end < applied {
+			return fmt.Errorf("revision %s is already applied (the database is at %s); nothing to plan", to, chain[applied-1].ID)
+		}
+	}
+	p, err := lint.BuildPlan(ctx, chain, applied, end, d.DB)
+	if err != nil {
+		return err
+	}
+	p.Database = d.String()
+	if asJSON {
+		return writeJSON(a.stdout, p)
+	}
+	return renderPlan(a.stdout, p)
+}
+
+func renderPlan(w io.Writer, p lint.Plan) error {
+	fmt.Fprintf(w, "plan for database %s (%s): %s pending\n", p.Database, p.Dialect, plural(len(p.Steps), "step"))
+	fmt.Fprintf(w, "note: %s\n", p.Note)
+	for _, s := range p.Steps {
+		mode := "in one transaction where the dialect has them"
+		if s.Online {
+			mode = "online (outside a transaction)"
+		}
+		fmt.Fprintf(w, "step %s (%s), %s: estimated %s\n", s.ID, s.Name, mode, lint.FormatSeconds(s.Seconds))
+		for _, op := range s.Ops {
+			size := "new table, no rows"
+			switch {
+			case !op.New && op.Rows < 0:
+				size = "size unknown"
+			case !op.New:
+				size = fmt.Sprintf("about %d rows", op.Rows)
+				if op.Bytes >= 0 {
+					size += fmt.Sprintf(", %s", bytesOf(op.Bytes))
+				}
+			}
+			if op.Table == "" {
+				size = "table not known"
+			}
+			rewrite := ""
+			if op.Rewrite {
+				rewrite = ", rewrites the table"
+			}
+			fmt.Fprintf(w, "  %s %s (%s)%s: estimated %s\n", op.Kind, orDash(op.Table), size, rewrite, lint.FormatSeconds(op.Seconds))
+			for _, part := range op.Parts {
+				hold := "held for the whole operation"
+				if part.Brief {
+					hold = "brief"
+				}
+				fmt.Fprintf(w, "    %s: lock %s (%s)\n", part.Part, part.Lock, hold)
+			}
+			for _, st := range op.Statements {
+				fmt.Fprintf(w, "    sql: %s\n", st)
+			}
+		}
+	}
+	_, err := fmt.Fprintf(w, "estimated total: %s\n", lint.FormatSeconds(p.Seconds))
+	return err
+}
+
+func bytesOf(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
