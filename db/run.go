@@ -339,7 +339,10 @@ func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Re
 	if err != nil {
 		return r, fmt.Errorf("step %s (%s): %w", a.step.ID, a.step.Name, err)
 	}
-	run := &dialect.StepRun{Reporter: rep, Step: ref, Hooks: dialect.HooksFrom(ctx)}
+	// An online step may run its statements on the pool, apart from the
+	// unit (dialect.StepRun.Outside); the unit still records it.
+	run := &dialect.StepRun{Reporter: rep, Step: ref, Hooks: dialect.HooksFrom(ctx),
+		Online: a.step.Online, Outside: d.DB.WithContext(ctx)}
 	tx := db.WithContext(dialect.WithStepRun(ctx, run))
 	g := gormigrate.New(tx, &gormigrate.Options{
 		TableName:    MigrationsTable,
