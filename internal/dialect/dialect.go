@@ -109,9 +109,10 @@ type Dialect interface {
 	// tableOptions is what every CREATE TABLE of this tool ends with.
 	tableOptions(db *gorm.DB) (string, error)
 	// onlineApart reports whether an online step runs apart from the
-	// unit's transaction (StepRun.Outside); apartTx then runs fn in a
+	// unit's transaction (StepRun.Outside), first readying unit, that
+	// transaction, to wait idle meanwhile; apartTx then runs fn in a
 	// short transaction of its own on the pool (see online.go).
-	onlineApart() bool
+	onlineApart(unit *gorm.DB) (bool, error)
 	apartTx(m *Migrator, fn func(*Migrator) error) error
 	// analyze refreshes the planner's statistics of a table whose rows or
 	// columns a step just changed, where the planner needs them.

@@ -65,8 +65,13 @@ func NewMigrator(tx *gorm.DB) (*Migrator, error) {
 	if m.run.Reporter != nil {
 		m.rep = m.run.Reporter
 	}
-	if m.run.Online && m.run.Outside != nil && d.onlineApart() {
-		m.DB, m.apart = m.run.Outside.WithContext(ctx), true
+	if m.run.Online && m.run.Outside != nil {
+		if m.apart, err = d.onlineApart(tx); err != nil {
+			return nil, err
+		}
+		if m.apart {
+			m.DB = m.run.Outside.WithContext(ctx)
+		}
 	}
 	return m, nil
 }

@@ -230,6 +230,9 @@ func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) erro
 		if err := refuseOnline(to.Name, a.p); err != nil {
 			return err
 		}
+		if err := refuseOnlineChecks(to.Name, a.p); err != nil {
+			return err
+		}
 	}
 	// Each phase looks at the catalog first and skips what an interrupted
 	// run already did; the order is what keeps every step re-runnable.

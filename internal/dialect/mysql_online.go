@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
+	"gorm.io/gorm"
 )
 
 // An online step on MySQL/MariaDB runs as every step does there, without a
@@ -16,7 +17,7 @@ import (
 // needs neither, one the server would copy the table for while blocking
 // writes, is refused with the reason the server gives.
 
-func (mysqlDialect) onlineApart() bool { return false }
+func (mysqlDialect) onlineApart(*gorm.DB) (bool, error) { return false, nil }
 func (mysqlDialect) apartTx(*Migrator, func(*Migrator) error) error {
 	return errors.New("MySQL runs online steps on the run's connection")
 }
@@ -49,6 +50,22 @@ func (d mysqlDialect) alterExec(m *Migrator, stmt string) error {
 	return fmt.Errorf("table %s: the online step cannot %s without blocking writes: the server refuses to make it in place (%w); "+
 		"it needs a copying ALTER, which blocks writes to the table while it copies every row: to accept that, make this change a separate step without Online",
 		table, abbreviate(change), refused)
+}
+
+// refuseOnlineChecks refuses, before any change, a check an online step
+// adds: MySQL and MariaDB add one only by copying the table (ALGORITHM=COPY,
+// which blocks writes), whatever the session's settings. Dropping one is
+// instant.
+func refuseOnlineChecks(table string, p alterPlan) error {
+	if len(p.addChecks) == 0 {
+		return nil
+	}
+	names := make([]string, len(p.addChecks))
+	for i, c := range p.addChecks {
+		names[i] = c.Name
+	}
+	return fmt.Errorf("table %s: the online step cannot add check %s without blocking writes: MySQL and MariaDB add a check only with a copying ALTER, which blocks writes to the table while it copies every row; "+
+		"to accept that, make this change a separate step without Online", table, strings.Join(names, ", "))
 }
 
 // addIndexSQL adds an index: in an online step as an ALTER TABLE, which

@@ -1,0 +1,291 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/openwebui-go/schema/internal/dialect"
+	"github.com/openwebui-go/schema/internal/snapshot"
+	"github.com/openwebui-go/schema/internal/testkit/crash"
+	"github.com/openwebui-go/schema/internal/testkit/testdb"
+	"github.com/openwebui-go/schema/migrations"
+)
+
+// The online tests run a chain of two steps declared here, outside package
+// migrations, through the runner (run): a step creating two tables, and a
+// step altering one of them, online or not. Their checksums are the tests'
+// own (checksumOf); the guard, which learns the tables of the real chain,
+// is passed over as for the run that learns them (learningTables).
+
+const (
+	onlineSetupID = "0a11ce000001"
+	onlineStepID  = "0a11ce000002"
+)
+
+func init() {
+	code := checksumOf
+	checksumOf = func(id string) (string, error) {
+		if strings.HasPrefix(id, "0a11ce") {
+			return "test-" + id, nil
+		}
+		return code(id)
+	}
+}
+
+var (
+	onlineOwner = dialect.Table{
+		Name:       "online_owner",
+		Columns:    []dialect.Column{{Name: "id", Type: dialect.Key}},
+		PrimaryKey: []string{"id"},
+	}
+	onlineItem = dialect.Table{
+		Name: "online_item",
+		Columns: []dialect.Column{
+			{Name: "id", Type: dialect.Key},
+			{Name: "owner_id", Type: dialect.Key},
+			{Name: "label", Type: dialect.Key},
+			{Name: "n", Type: dialect.BigInt},
+		},
+		PrimaryKey: []string{"id"},
+	}
+	onlineIndex = dialect.Index{Name: "idx_online_item_label", Columns: []string{"label"}}
+	onlineFK    = dialect.ForeignKey{Name: "fk_online_item_owner", Columns: []string{"owner_id"},
+		RefTable: "online_owner", RefColumns: []string{"id"}, OnDelete: "CASCADE"}
+	onlineCheck = dialect.Check{Name: "ck_online_item_n", Expr: "n >= 0"}
+	// What an online step may add on every dialect: an index, a foreign
+	// key, a nullable column and one with a default.
+	onlineItemTo = onlineItem.With(onlineIndex, onlineFK,
+		dialect.Column{Name: "note", Type: dialect.Text},
+		dialect.Column{Name: "score", Type: dialect.BigInt, NotNull: true, Default: "0"})
+)
+
+// onlineShape is the change the tests make on a dialect: with a check,
+// except on MySQL/MariaDB, which add one only by copying the table
+// (TestOnlineStepRefusedOnMySQL).
+func onlineShape(dl string) dialect.Table {
+	if dl == "mysql" {
+		return onlineItemTo
+	}
+	return onlineItemTo.With(onlineCheck)
+}
+
+func onlineChain(online bool, to dialect.Table) []migrations.Step {
+	return []migrations.Step{
+		{ID: onlineSetupID, Name: "online_setup",
+			Up: func(m *dialect.Migrator) error {
+				if err := m.CreateTable(onlineOwner); err != nil {
+					return err
+				}
+				return m.CreateTable(onlineItem)
+			},
+			Down: func(m *dialect.Migrator) error {
+				if err := m.DropTable(onlineItem.Name); err != nil {
+					return err
+				}
+				return m.DropTable(onlineOwner.Name)
+			}},
+		{ID: onlineStepID, Revises: onlineSetupID, Name: "online_change", Online: online,
+			Up:   func(m *dialect.Migrator) error { return m.AlterTable(onlineItem, to) },
+			Down: func(m *dialect.Migrator) error { return m.AlterTable(to, onlineItem) }},
+	}
+}
+
+// onlineDB is a fresh database of the dialect (at url if given) at the
+// setup step, with rows.
+func onlineDB(t *testing.T, dl, url string, chain []migrations.Step) *Database {
+	t.Helper()
+	if url == "" {
+		url = testdb.URL(t, dl)
+	}
+	d, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	onlineRun(t, context.Background(), d, chain, 1)
+	for _, q := range []string{
+		"INSERT INTO online_owner (id) VALUES ('o1'), ('o2')",
+		"INSERT INTO online_item (id, owner_id, label, n) VALUES ('a', 'o1', 'L1', 1), ('b', NULL, 'L2', 2), ('c', 'o2', 'L1', 0)",
+	} {
+		if err := d.DB.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+// onlineRunErr runs chain until target steps are applied, up or down.
+func onlineRunErr(ctx context.Context, d *Database, chain []migrations.Step, target int) error {
+	ctx = context.WithValue(ctx, learningTables{}, true)
+	_, err := d.run(ctx, Options{}, chain, func(st state) (goal, error) {
+		return goal{up: target > st.applied, target: target}, nil
+	})
+	return err
+}
+
+func onlineRun(t *testing.T, ctx context.Context, d *Database, chain []migrations.Step, target int) {
+	t.Helper()
+	if err := onlineRunErr(ctx, d, chain, target); err != nil {
+		t.Fatalf("run to step %d: %v", target, err)
+	}
+}
+
+func onlineSnapshot(t *testing.T, d *Database) *snapshot.Snapshot {
+	t.Helper()
+	s, err := snapshot.Take(context.Background(), d.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func requireSameSnapshot(t *testing.T, want, got *snapshot.Snapshot, wantName, gotName string) {
+	t.Helper()
+	if diffs := snapshot.Compare(want, got, wantName, gotName); len(diffs) > 0 {
+		var b strings.Builder
+		for _, d := range diffs {
+			b.WriteString("\n  " + d.String())
+		}
+		t.Fatalf("schemas differ:%s", b.String())
+	}
+}
+
+// requireRecords checks the records name exactly the first n steps of the
+// chain, each with its checksum, and that the item rows are all there.
+func requireRecords(t *testing.T, d *Database, n int) {
+	t.Helper()
+	rows, err := d.DB.Raw("SELECT id, " + dialect.ChecksumColumn + " FROM " + MigrationsTable + " ORDER BY id").Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id string
+		var sum sql.NullString
+		if err := rows.Scan(&id, &sum); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, id+"="+sum.String)
+	}
+	want := []string{onlineSetupID + "=test-" + onlineSetupID, onlineStepID + "=test-" + onlineStepID}[:n]
+	if !slices.Equal(got, want) {
+		t.Fatalf("records = %v, want %v", got, want)
+	}
+	var items int64
+	if err := d.DB.Raw("SELECT count(*) FROM online_item").Scan(&items).Error; err != nil || items != 3 {
+		t.Fatalf("online_item has %d rows (%v), want 3", items, err)
+	}
+}
+
+// statements records the statements a run's steps write.
+type statements struct {
+	mu  sync.Mutex
+	all []string
+}
+
+func (s *statements) hook(ctx context.Context) context.Context {
+	return dialect.WithHooks(ctx, dialect.Hooks{BeforeWrite: func(q string) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.all = append(s.all, q)
+		return nil
+	}})
+}
+
+func (s *statements) require(t *testing.T, what string, parts ...string) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range parts {
+		if !slices.ContainsFunc(s.all, func(q string) bool { return strings.Contains(q, p) }) {
+			t.Errorf("%s: no statement contains %q; statements:\n  %s", what, p, strings.Join(s.all, "\n  "))
+		}
+	}
+}
+
+// TestOnlineStepAsOffline: an online step adding an index, a foreign key,
+// a check (not on MySQL) and columns to a table with rows, and its down,
+// leave the schema the same step leaves run as any other, and the same
+// records. On PostgreSQL the index is built and dropped CONCURRENTLY and
+// the keys added NOT VALID, then validated.
+func TestOnlineStepAsOffline(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dl string) {
+		to := onlineShape(dl)
+		var up, down [2]*snapshot.Snapshot
+		var before *snapshot.Snapshot
+		for i, online := range []bool{false, true} {
+			chain := onlineChain(online, to)
+			d := onlineDB(t, dl, "", chain)
+			before = onlineSnapshot(t, d)
+			var upStmts, downStmts statements
+			onlineRun(t, upStmts.hook(context.Background()), d, chain, 2)
+			requireRecords(t, d, 2)
+			up[i] = onlineSnapshot(t, d)
+			onlineRun(t, downStmts.hook(context.Background()), d, chain, 1)
+			requireRecords(t, d, 1)
+			down[i] = onlineSnapshot(t, d)
+			requireSameSnapshot(t, before, down[i], "before", fmt.Sprintf("after up and down (online %v)", online))
+			if online && dl == "postgres" {
+				upStmts.require(t, "online up", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", "FOREIGN KEY", "NOT VALID", "VALIDATE CONSTRAINT", "ADD COLUMN IF NOT EXISTS")
+				downStmts.require(t, "online down", "DROP INDEX CONCURRENTLY IF EXISTS")
+			}
+		}
+		requireSameSnapshot(t, up[0], up[1], "up", "online up")
+		requireSameSnapshot(t, down[0], down[1], "down", "online down")
+	})
+}
+
+// TestOnlineStepCrash: an online step crashed before each of its
+// statements, up and down, leaves the step unrecorded, and the next run
+// finishes it: the schema of an uninterrupted run, the records right.
+func TestOnlineStepCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash loop: not in -short")
+	}
+	testdb.Each(t, func(t *testing.T, dl string) {
+		chain := onlineChain(true, onlineShape(dl))
+		d := onlineDB(t, dl, "", chain)
+		ctx := context.Background()
+		before := onlineSnapshot(t, d)
+		whole := &crash.Plan{After: -1}
+		onlineRun(t, crash.With(ctx, whole), d, chain, 2)
+		after := onlineSnapshot(t, d)
+		undo := &crash.Plan{After: -1}
+		onlineRun(t, crash.With(ctx, undo), d, chain, 1)
+		for _, dir := range []struct {
+			name          string
+			writes        int
+			from, to      int
+			want          *snapshot.Snapshot
+			recordedAfter int
+		}{
+			{"up", whole.Seen, 1, 2, after, 2},
+			{"down", undo.Seen, 2, 1, before, 1},
+		} {
+			for k := range dir.writes {
+				if dir.name == "down" {
+					onlineRun(t, ctx, d, chain, 2)
+				}
+				err := onlineRunErr(crash.With(ctx, &crash.Plan{After: k}), d, chain, dir.to)
+				if !errors.Is(err, crash.ErrInjected) {
+					t.Fatalf("%s crashed before write %d of %d: err = %v, want the injected crash", dir.name, k+1, dir.writes, err)
+				}
+				requireRecords(t, d, dir.from)
+				onlineRun(t, ctx, d, chain, dir.to)
+				requireRecords(t, d, dir.recordedAfter)
+				requireSameSnapshot(t, dir.want, onlineSnapshot(t, d), "uninterrupted "+dir.name,
+					fmt.Sprintf("%s run again after a crash before write %d of %d", dir.name, k+1, dir.writes))
+				if dir.name == "up" {
+					onlineRun(t, ctx, d, chain, 1)
+				}
+			}
+		}
+	})
+}
