@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/snapshot"
@@ -259,6 +260,9 @@ func TestOnlineStepCrash(t *testing.T) {
 		after := onlineSnapshot(t, d)
 		undo := &crash.Plan{After: -1}
 		onlineRun(t, crash.With(ctx, undo), d, chain, 1)
+		if whole.Seen == 0 || undo.Seen == 0 {
+			t.Fatalf("the step wrote nothing (up %d, down %d statements)", whole.Seen, undo.Seen)
+		}
 		for _, dir := range []struct {
 			name          string
 			writes        int
@@ -287,5 +291,172 @@ func TestOnlineStepCrash(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// TestOnlineIndexBuildPostgres: an online step's index is built
+// CONCURRENTLY, apart from the run's transaction. A transaction holding an
+// old snapshot makes the build wait; meanwhile the run's transaction, which
+// holds the lock, waits idle with no snapshot (else the build would wait
+// for it for ever), and the application's writes go on. A build cancelled
+// there (pg_cancel_backend) leaves an INVALID index and the step
+// unrecorded; the next run drops that index and builds it again.
+func TestOnlineIndexBuildPostgres(t *testing.T) {
+	for _, cancel := range []bool{false, true} {
+		name := "finishes"
+		if cancel {
+			name = "cancelled"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			chain := onlineChain(true, onlineShape("postgres"))
+			d := onlineDB(t, "postgres", "", chain)
+			// Bounds the test if the build waits for ever; no timing is asserted.
+			ctx, stop := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer stop()
+			sqlDB, err := d.DB.DB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			blocker, err := sqlDB.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer blocker.Rollback()
+			var one int
+			if err := blocker.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- onlineRunErr(ctx, d, chain, 2) }()
+			var build int
+			for build == 0 {
+				select {
+				case err := <-done:
+					t.Fatalf("the step ended before its index build waited for the old snapshot: %v", err)
+				case <-time.After(20 * time.Millisecond):
+				}
+				if err := sqlDB.QueryRowContext(ctx, `SELECT coalesce(max(pid), 0) FROM pg_stat_activity
+					WHERE datname = current_database() AND query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event = 'virtualxid'`).Scan(&build); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var state string
+			var noSnapshot bool
+			if err := sqlDB.QueryRowContext(ctx, `SELECT a.state, a.backend_xmin IS NULL FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+				WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()`).Scan(&state, &noSnapshot); err != nil {
+				t.Fatalf("find the run's transaction by its lock: %v", err)
+			}
+			if state != "idle in transaction" || !noSnapshot {
+				t.Errorf("while the index builds, the run's transaction is %q, holding no snapshot: %v; want idle in transaction, no snapshot", state, noSnapshot)
+			}
+			for _, q := range []string{
+				"INSERT INTO online_item (id, owner_id, label, n) VALUES ('d', 'o1', 'L3', 4)",
+				"DELETE FROM online_item WHERE id = 'd'",
+			} {
+				if _, err := sqlDB.ExecContext(ctx, q); err != nil {
+					t.Fatalf("write while the index builds: %v", err)
+				}
+			}
+			indexes := func() (valid, invalid int) {
+				t.Helper()
+				if err := sqlDB.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE x.indisvalid), count(*) FILTER (WHERE NOT x.indisvalid)
+					FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE c.relname = 'idx_online_item_label'`).Scan(&valid, &invalid); err != nil {
+					t.Fatal(err)
+				}
+				return valid, invalid
+			}
+			if cancel {
+				if _, err := sqlDB.ExecContext(ctx, "SELECT pg_cancel_backend($1)", build); err != nil {
+					t.Fatal(err)
+				}
+				if err := <-done; err == nil {
+					t.Fatal("the step whose index build was cancelled succeeded")
+				}
+				if valid, invalid := indexes(); valid != 0 || invalid != 1 {
+					t.Fatalf("after the cancelled build: %d valid, %d invalid indexes, want the one invalid", valid, invalid)
+				}
+				requireRecords(t, d, 1)
+				blocker.Rollback()
+				onlineRun(t, ctx, d, chain, 2)
+			} else {
+				blocker.Rollback()
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if valid, invalid := indexes(); valid != 1 || invalid != 0 {
+				t.Fatalf("%d valid, %d invalid indexes, want one valid", valid, invalid)
+			}
+			requireRecords(t, d, 2)
+		})
+	}
+}
+
+// TestOnlineStepThroughPgBouncer: behind a transaction-pooling PgBouncer
+// the unit's transaction and the step's statements are on different
+// server connections anyway; an online step goes up, down and up again.
+func TestOnlineStepThroughPgBouncer(t *testing.T) {
+	pooled, _ := testdb.PgBouncerURL(t)
+	chain := onlineChain(true, onlineShape("postgres"))
+	d := onlineDB(t, "postgres", pooled, chain)
+	ctx := context.Background()
+	for _, target := range []int{2, 1, 2} {
+		var stmts statements
+		onlineRun(t, stmts.hook(ctx), d, chain, target)
+		requireRecords(t, d, target)
+		if target == 2 {
+			stmts.require(t, "up through PgBouncer", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", "NOT VALID")
+		}
+	}
+	var valid int64
+	if err := d.DB.Raw(`SELECT count(*) FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+		WHERE c.relname = 'idx_online_item_label' AND x.indisvalid`).Scan(&valid).Error; err != nil || valid != 1 {
+		t.Fatalf("valid indexes: %d (%v), want 1", valid, err)
+	}
+}
+
+// TestOnlineStepOnMySQL: MariaDB adds a column instantly (its counter of
+// instant ALTERs moves), and refuses, before any change, a check an online
+// step adds, which it can only add by copying the table; the same step
+// without Online adds it.
+func TestOnlineStepOnMySQL(t *testing.T) {
+	ctx := context.Background()
+	t.Run("instant column", func(t *testing.T) {
+		t.Parallel()
+		chain := onlineChain(true, onlineItem.With(dialect.Column{Name: "note", Type: dialect.Text}))
+		d := onlineDB(t, "mysql", "", chain)
+		instant := func() int64 {
+			var name string
+			var n int64
+			if err := d.DB.Raw("SHOW GLOBAL STATUS LIKE 'Innodb_instant_alter_column'").Row().Scan(&name, &n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := instant()
+		onlineRun(t, ctx, d, chain, 2)
+		if after := instant(); after <= before {
+			t.Errorf("Innodb_instant_alter_column stayed at %d: the column was not added instantly", after)
+		}
+		requireRecords(t, d, 2)
+	})
+	t.Run("check refused", func(t *testing.T) {
+		t.Parallel()
+		to := onlineItem.With(onlineIndex, onlineCheck)
+		chain := onlineChain(true, to)
+		d := onlineDB(t, "mysql", "", chain)
+		before := onlineSnapshot(t, d)
+		err := onlineRunErr(ctx, d, chain, 2)
+		for _, want := range []string{"table online_item: the online step cannot add check ck_online_item_n without blocking writes",
+			"copying ALTER", "make this change a separate step without Online"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("err = %v, want it to say %q", err, want)
+			}
+		}
+		requireSameSnapshot(t, before, onlineSnapshot(t, d), "before", "after the refusal")
+		requireRecords(t, d, 1)
+		onlineRun(t, ctx, d, onlineChain(false, to), 2)
+		requireRecords(t, d, 2)
 	})
 }
