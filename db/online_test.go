@@ -302,11 +302,8 @@ func TestOnlineStepCrash(t *testing.T) {
 // there (pg_cancel_backend) leaves an INVALID index and the step
 // unrecorded; the next run drops that index and builds it again.
 func TestOnlineIndexBuildPostgres(t *testing.T) {
-	for _, cancel := range []bool{false, true} {
-		name := "finishes"
-		if cancel {
-			name = "cancelled"
-		}
+	for _, name := range []string{"finishes", "cancelled", "interrupted"} {
+		cancel := name != "finishes"
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			chain := onlineChain(true, onlineShape("postgres"))
@@ -328,7 +325,9 @@ func TestOnlineIndexBuildPostgres(t *testing.T) {
 				t.Fatal(err)
 			}
 			done := make(chan error, 1)
-			go func() { done <- onlineRunErr(ctx, d, chain, 2) }()
+			runCtx, signal := context.WithCancel(ctx) // a signal to the command
+			defer signal()
+			go func() { done <- onlineRunErr(runCtx, d, chain, 2) }()
 			var build int
 			for build == 0 {
 				select {
@@ -367,11 +366,19 @@ func TestOnlineIndexBuildPostgres(t *testing.T) {
 				return valid, invalid
 			}
 			if cancel {
-				if _, err := sqlDB.ExecContext(ctx, "SELECT pg_cancel_backend($1)", build); err != nil {
+				if name == "interrupted" {
+					signal()
+				} else if _, err := sqlDB.ExecContext(ctx, "SELECT pg_cancel_backend($1)", build); err != nil {
 					t.Fatal(err)
 				}
-				if err := <-done; err == nil {
+				err := <-done
+				if err == nil {
 					t.Fatal("the step whose index build was cancelled succeeded")
+				}
+				var stopped *InterruptedError
+				if name == "interrupted" && (!errors.As(err, &stopped) || !stopped.Apart || stopped.RolledBack ||
+					!strings.Contains(err.Error(), "online step "+onlineStepID+" (online_change) stopped partway")) {
+					t.Fatalf("interrupted: err = %v, want an InterruptedError saying the online step's partial work stays", err)
 				}
 				if valid, invalid := indexes(); valid != 0 || invalid != 1 {
 					t.Fatalf("after the cancelled build: %d valid, %d invalid indexes, want the one invalid", valid, invalid)

@@ -133,9 +133,20 @@ func (d *Database) run(ctx context.Context, opt Options, chain []migrations.Step
 		}
 	})
 	if err != nil && ctx.Err() != nil {
-		err = d.interrupted(err, r.inFlight, d.target.Dialect.RunMode() == dialect.StepTransactions)
+		err = d.interrupted(err, r.inFlight, d.target.Dialect.RunMode() == dialect.StepTransactions, r.inFlightApart(d))
 	}
 	return r.res, err
+}
+
+// inFlightApart reports whether the step in flight is an online step
+// that runs apart from its unit's transaction, which then rolls back
+// only its record.
+func (r *run) inFlightApart(d *Database) bool {
+	if r.inFlight == nil || !dialect.RunsOnlineApart(d.target.Dialect) {
+		return false
+	}
+	i, err := indexOf(r.chain, r.inFlight.ID)
+	return err == nil && r.chain[i].Online
 }
 
 // step runs one unit: it reads where the database is and does the next

@@ -65,13 +65,11 @@ func NewMigrator(tx *gorm.DB) (*Migrator, error) {
 	if m.run.Reporter != nil {
 		m.rep = m.run.Reporter
 	}
-	if m.run.Online && m.run.Outside != nil {
-		if m.apart, err = d.onlineApart(tx); err != nil {
+	if m.run.Online && m.run.Outside != nil && d.onlineApart() {
+		if err := d.readyApart(tx); err != nil {
 			return nil, err
 		}
-		if m.apart {
-			m.DB = m.run.Outside.WithContext(ctx)
-		}
+		m.DB, m.apart = m.run.Outside.WithContext(ctx), true
 	}
 	return m, nil
 }

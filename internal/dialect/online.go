@@ -13,6 +13,11 @@ import (
 // they run outside the unit's transaction, so a crash leaves what they did
 // and the step unrecorded, and the re-run does it again.
 
+// RunsOnlineApart reports whether d runs an online step apart from the
+// unit's transaction, so that a crash or a signal leaves its partial work
+// (PostgreSQL) rather than rolling it back.
+func RunsOnlineApart(d Dialect) bool { return d.onlineApart() }
+
 // Online reports whether the step runs online.
 func (m *Migrator) Online() bool { return m.run.Online }
 

@@ -16,23 +16,25 @@ import (
 // crash leaves the step unrecorded with part of its work done, so each
 // statement is one the re-run can run again.
 
-// onlineApart readies the unit's transaction to wait while the step runs
+// readyApart readies the unit's transaction to wait while the step runs
 // apart. CREATE INDEX CONCURRENTLY waits for every transaction that holds
 // a snapshot older than its own, this one included, which would never end:
 // a READ COMMITTED transaction holds none between statements, except the
 // one its last query's portal keeps until the next query (the extended
 // protocol's unnamed portal lives until the next Bind or the transaction's
 // end). SHOW needs no snapshot and takes that portal's place.
-func (postgresDialect) onlineApart(unit *gorm.DB) (bool, error) {
+func (postgresDialect) readyApart(unit *gorm.DB) error {
 	var level string
 	if err := unit.Raw("SHOW transaction_isolation").Scan(&level).Error; err != nil {
-		return false, fmt.Errorf("ready the step's transaction for an online step: %w", err)
+		return fmt.Errorf("ready the step's transaction for an online step: %w", err)
 	}
 	if level != "read committed" {
-		return false, fmt.Errorf("an online step needs its run's transaction READ COMMITTED, and it is %s (a bug: BeginLocked sets it)", level)
+		return fmt.Errorf("an online step needs its run's transaction READ COMMITTED, and it is %s (a bug: BeginLocked sets it)", level)
 	}
-	return true, nil
+	return nil
 }
+
+func (postgresDialect) onlineApart() bool { return true }
 
 // apartTx runs fn in a short transaction of its own on the pool. Like the
 // unit's (BeginLocked), it sees the current schema alone, and sets so with
