@@ -17,7 +17,7 @@ import (
 // needs neither, one the server would copy the table for while blocking
 // writes, is refused with the reason the server gives.
 
-func (mysqlDialect) onlineApart() bool           { return false }
+func (mysqlDialect) onlineApart() bool         { return false }
 func (mysqlDialect) readyApart(*gorm.DB) error { return nil }
 func (mysqlDialect) apartTx(*Migrator, func(*Migrator) error) error {
 	return errors.New("MySQL runs online steps on the run's connection")

@@ -441,7 +441,7 @@ func (sqliteDialect) dropForeignKey(*Migrator, string, string) error { return ni
 
 // An online step runs as any other here: SQLite has no online DDL, and a
 // write transaction holds the whole database anyway.
-func (sqliteDialect) onlineApart() bool           { return false }
+func (sqliteDialect) onlineApart() bool         { return false }
 func (sqliteDialect) readyApart(*gorm.DB) error { return nil }
 func (sqliteDialect) apartTx(*Migrator, func(*Migrator) error) error {
 	return errors.New("SQLite runs online steps in the unit's transaction")
