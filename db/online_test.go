@@ -467,3 +467,41 @@ func TestOnlineStepOnMySQL(t *testing.T) {
 		requireRecords(t, d, 2)
 	})
 }
+
+// TestOnlineStepRefusesRewrites: an online step that changes a column's
+// type or the primary key is refused before any change, saying what to do
+// instead, on the dialects with online forms; SQLite runs it as any other
+// step.
+func TestOnlineStepRefusesRewrites(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dl string) {
+		for _, c := range []struct {
+			name, want string
+			to         dialect.Table
+		}{
+			{"type", "cannot change the type of column n (bigint to text)",
+				onlineItem.Replace(dialect.Column{Name: "n", Type: dialect.Text}).With(onlineIndex)},
+			{"primary key", "cannot change the primary key",
+				onlineItem.With(onlineIndex, dialect.PrimaryKey{"id", "label"})},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				chain := onlineChain(true, c.to)
+				d := onlineDB(t, dl, "", chain)
+				before := onlineSnapshot(t, d)
+				err := onlineRunErr(context.Background(), d, chain, 2)
+				if dl == "sqlite" {
+					if err != nil {
+						t.Fatalf("SQLite runs an online step as any other: %v", err)
+					}
+					return
+				}
+				for _, want := range []string{"table online_item", c.want, "separate step without Online", "expand/contract"} {
+					if err == nil || !strings.Contains(err.Error(), want) {
+						t.Fatalf("err = %v, want it to say %q", err, want)
+					}
+				}
+				requireSameSnapshot(t, before, onlineSnapshot(t, d), "before", "after the refusal")
+				requireRecords(t, d, 1)
+			})
+		}
+	})
+}
