@@ -93,7 +93,13 @@ func onlineChain(online bool, to dialect.Table) []migrations.Step {
 			}},
 		{ID: onlineStepID, Revises: onlineSetupID, Name: "online_change", Online: online,
 			Up:   func(m *dialect.Migrator) error { return m.AlterTable(onlineItem, to) },
-			Down: func(m *dialect.Migrator) error { return m.AlterTable(to, onlineItem) }},
+			Down: func(m *dialect.Migrator) error { return m.AlterTable(to, onlineItem) },
+			// Reads the table in the run's first transaction, which keeps
+			// the lock it took until it ends.
+			CheckDown: func(m *dialect.Migrator) error {
+				var n int64
+				return m.Scan("SELECT count(*) FROM "+m.Q(onlineItem.Name), nil, &n)
+			}},
 	}
 }
 
