@@ -49,7 +49,7 @@ func (d mysqlDialect) alterExec(m *Migrator, stmt string) error {
 	}
 	table, change := alterParts(stmt)
 	return fmt.Errorf("table %s: the online step cannot %s without blocking writes: the server refuses to make it in place (%w); "+
-		"it needs a copying ALTER, which blocks writes to the table while it copies every row: to accept that, make this change a separate step without Online",
+		"it needs a copying (or locking) ALTER, which blocks writes to the table while it runs: to accept that, make this change a separate step without Online",
 		table, abbreviate(change), refused)
 }
 
