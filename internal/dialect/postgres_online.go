@@ -22,7 +22,7 @@ import (
 // a READ COMMITTED transaction holds none between statements, except the
 // one its last query's portal keeps until the next query (the extended
 // protocol's unnamed portal lives until the next Bind or the transaction's
-// end). SHOW needs no snapshot and takes that portal's place.
+// end). SHOW and SET need no snapshot, and take that portal's place.
 func (postgresDialect) readyApart(unit *gorm.DB) error {
 	var level string
 	if err := unit.Raw("SHOW transaction_isolation").Scan(&level).Error; err != nil {
@@ -30,6 +30,13 @@ func (postgresDialect) readyApart(unit *gorm.DB) error {
 	}
 	if level != "read committed" {
 		return fmt.Errorf("an online step needs its run's transaction READ COMMITTED, and it is %s (a bug: BeginLocked sets it)", level)
+	}
+	// It waits idle for as long as the step runs (an index build on a
+	// large table, hours): a server's idle_in_transaction_session_timeout
+	// must not end it, and with it the step's record. SET LOCAL: for this
+	// transaction only (PgBouncer).
+	if err := unit.Exec("SET LOCAL idle_in_transaction_session_timeout = 0").Error; err != nil {
+		return fmt.Errorf("ready the step's transaction for an online step: %w", err)
 	}
 	return nil
 }
