@@ -25,6 +25,11 @@ type InterruptedError struct {
 	// step has no transaction: its partial work stays, and the next run
 	// redoes the step (steps are written to be re-run).
 	RolledBack bool
+	// Apart says the step in flight was an online step running apart
+	// from its transaction (PostgreSQL): the transaction rolled back its
+	// record, but what its statements did stays, and the next run runs
+	// it again (RolledBack is false).
+	Apart bool
 	// Finished (MySQL/MariaDB) says the step in flight had done its work
 	// and its record was already written (or, for a down, removed) when
 	// the run was stopped: only the bookkeeping after it (its checksum,
@@ -57,6 +62,10 @@ func (e *InterruptedError) Error() string {
 		what = fmt.Sprintf("interrupted: the roll-back of step %s (%s) was undone, so the step stays applied", s.ID, s.Name)
 	case e.RolledBack:
 		what = fmt.Sprintf("interrupted: step %s (%s) rolled back", s.ID, s.Name)
+	case e.Apart && s.Direction == DirectionDown:
+		what = fmt.Sprintf("interrupted: rolling back online step %s (%s) stopped partway; its statements run outside the run's transaction, so what they did stays; the step stays recorded as applied, and the next `schema down` redoes its roll-back", s.ID, s.Name)
+	case e.Apart:
+		what = fmt.Sprintf("interrupted: online step %s (%s) stopped partway; its statements run outside the run's transaction, so what they did stays (an index build cut short is left INVALID); the step is not recorded, and the next `schema up` runs it again, rebuilding such an index", s.ID, s.Name)
 	case s.Direction == DirectionDown:
 		what = fmt.Sprintf("interrupted: rolling back step %s (%s) stopped partway, and MySQL/MariaDB cannot undo that; the step stays recorded as applied, and its partial work stays until the next `schema down` redoes it", s.ID, s.Name)
 	default:
@@ -75,14 +84,14 @@ func (e *InterruptedError) Error() string {
 // *InterruptedError naming the step in flight (nil if none) and the
 // revision the records show now, read on a fresh connection with a
 // context the signal did not cancel.
-func (d *Database) interrupted(err error, inFlight *StepResult, transactional bool) error {
+func (d *Database) interrupted(err error, inFlight *StepResult, transactional, apart bool) error {
 	e := &InterruptedError{Database: d.String(), Cause: err}
 	var waiting *InterruptedError
 	if errors.As(err, &waiting) {
 		e.WaitingForLock, e.Cause = waiting.WaitingForLock, waiting.Cause
 	}
 	if inFlight != nil {
-		e.Step, e.RolledBack = inFlight, transactional
+		e.Step, e.RolledBack, e.Apart = inFlight, transactional && !apart, apart
 		e.WaitingForLock = false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

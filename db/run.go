@@ -145,9 +145,25 @@ func (d *Database) run(ctx context.Context, opt Options, chain []migrations.Step
 		}
 	})
 	if err != nil && ctx.Err() != nil {
-		err = d.interrupted(err, r.inFlight, d.target.Dialect.RunMode() == dialect.StepTransactions)
+		err = d.interrupted(err, r.inFlight, d.target.Dialect.RunMode() == dialect.StepTransactions, r.inFlightApart())
 	}
 	return r.res, err
+}
+
+// inFlightApart reports whether the step in flight is an online step
+// that runs apart from its unit's transaction, which then rolls back
+// only its record.
+func (r *run) inFlightApart() bool {
+	if r.inFlight == nil {
+		return false
+	}
+	i, err := indexOf(r.chain, r.inFlight.ID)
+	return err == nil && r.apart(r.chain[i])
+}
+
+// apart reports whether s runs apart from its unit's transaction.
+func (r *run) apart(s migrations.Step) bool {
+	return s.Online && dialect.RunsOnlineApart(r.d.target.Dialect)
 }
 
 // step runs one unit: it reads where the database is and does the next
@@ -156,18 +172,28 @@ func (d *Database) run(ctx context.Context, opt Options, chain []migrations.Step
 func (r *run) step() (done bool, err error) {
 	var did *StepResult
 	var to string
+	later := false
 	err = r.retryLockWaits(func(db *gorm.DB) error {
 		did, r.accepted = nil, nil
 		st, err := r.prepare(db)
 		if err != nil {
 			return err
 		}
+		planned := r.goal == nil
 		a, err := r.choose(db, st)
 		if err != nil {
 			return err
 		}
 		to = revisionAt(r.chain, st.applied)
 		if a == nil {
+			return nil
+		}
+		// The CheckDowns read tables in this transaction, which keeps
+		// their locks until it ends, and an online step running apart
+		// would wait for them (DROP INDEX CONCURRENTLY) for ever: it
+		// gets the next unit.
+		if planned && !a.up && r.apart(a.step) {
+			later = true
 			return nil
 		}
 		r.inFlight = &StepResult{ID: a.step.ID, Name: a.step.Name, Direction: direction(a.up)}
@@ -186,7 +212,7 @@ func (r *run) step() (done bool, err error) {
 	r.res.Accepted = append(r.res.Accepted, r.accepted...)
 	r.res.To = to
 	if did == nil {
-		return true, nil
+		return !later, nil
 	}
 	if r.lockNote != "" {
 		did.Notices = append([]string{r.lockNote}, did.Notices...)
@@ -354,7 +380,10 @@ func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Re
 	if err != nil {
 		return r, fmt.Errorf("step %s (%s): %w", a.step.ID, a.step.Name, err)
 	}
-	run := &dialect.StepRun{Reporter: rep, Step: ref, Hooks: dialect.HooksFrom(ctx)}
+	// An online step may run its statements on the pool, apart from the
+	// unit (dialect.StepRun.Outside); the unit still records it.
+	run := &dialect.StepRun{Reporter: rep, Step: ref, Hooks: dialect.HooksFrom(ctx),
+		Online: a.step.Online, Outside: d.DB.WithContext(ctx)}
 	tx := db.WithContext(dialect.WithStepRun(ctx, run))
 	g := gormigrate.New(tx, &gormigrate.Options{
 		TableName:    MigrationsTable,

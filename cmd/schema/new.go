@@ -103,6 +103,9 @@ func (a *app) runNew(cmd *cobra.Command, name, dir string) error {
 	for _, c := range plan.Changes {
 		fmt.Fprintf(a.stdout, "  %s\n", c)
 	}
+	if plan.Online {
+		fmt.Fprintln(a.stdout, "online: the step only adds or drops indexes, foreign keys and nullable or defaulted columns, so it is marked Online (runs without blocking the application)")
+	}
 	todos := append(append([]stepgen.TODO(nil), plan.UpTODOs...), plan.DownTODOs...)
 	if len(todos) > 0 {
 		fmt.Fprintf(a.stdout, "%d TODO(s): the step fails until you edit %s and remove each todo call:\n", len(todos), path)

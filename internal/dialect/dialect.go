@@ -128,6 +128,13 @@ type Dialect interface {
 	createMigrationsTable(m *Migrator, name string) error
 	// tableOptions is what every CREATE TABLE of this tool ends with.
 	tableOptions(db *gorm.DB) (string, error)
+	// onlineApart reports whether an online step runs apart from the
+	// unit's transaction (StepRun.Outside); readyApart readies unit, that
+	// transaction, to wait idle meanwhile; apartTx runs fn in a short
+	// transaction of its own on the pool (see online.go).
+	onlineApart() bool
+	readyApart(unit *gorm.DB) error
+	apartTx(m *Migrator, fn func(*Migrator) error) error
 	// analyze refreshes the planner's statistics of a table whose rows or
 	// columns a step just changed, where the planner needs them.
 	analyze(m *Migrator, table string) error

@@ -30,6 +30,9 @@ type Migrator struct {
 	D   Dialect
 	rep Reporter
 	run *StepRun
+	// apart: the step is online and runs on the pool, outside the unit's
+	// transaction (StepRun.Outside).
+	apart bool
 }
 
 // wroteRows records that the step changed rows.
@@ -65,6 +68,12 @@ func NewMigrator(tx *gorm.DB) (*Migrator, error) {
 	}
 	if m.run.Reporter != nil {
 		m.rep = m.run.Reporter
+	}
+	if m.run.Online && m.run.Outside != nil && d.onlineApart() {
+		if err := d.readyApart(tx); err != nil {
+			return nil, err
+		}
+		m.DB, m.apart = m.run.Outside.WithContext(ctx), true
 	}
 	return m, nil
 }
@@ -306,6 +315,9 @@ func (m *Migrator) execNative(query string, args ...any) error {
 // transaction that is already so; on MySQL, where steps run without one,
 // fn gets its own transaction, which is what makes a batch re-runnable.
 func (m *Migrator) Atomic(fn func(*Migrator) error) error {
+	if m.apart { // an online step runs outside the unit's transaction
+		return m.D.apartTx(m, fn)
+	}
 	if m.D.RunMode() != NoTransactions {
 		return fn(m)
 	}

@@ -226,6 +226,14 @@ func (d mysqlDialect) dropTable(m *Migrator, name string) error {
 
 func (d mysqlDialect) alterTable(m *Migrator, from, to Table, fills []Fill) error {
 	a := mysqlAlter{d: d, m: m, from: from, to: to, p: planAlter(from, to, fills), t: d.Quote(to.Name), mg: m.DB.Migrator()}
+	if m.Online() {
+		if err := refuseOnline(to.Name, a.p); err != nil {
+			return err
+		}
+		if err := refuseOnlineChecks(to.Name, a.p); err != nil {
+			return err
+		}
+	}
 	// Each phase looks at the catalog first and skips what an interrupted
 	// run already did; the order is what keeps every step re-runnable.
 	for _, phase := range []func() error{
@@ -283,21 +291,21 @@ func (a mysqlAlter) dropKeys() error {
 	d, m, p, t, mg, to := a.d, a.m, a.p, a.t, a.mg, a.to
 	for _, f := range p.dropFKs {
 		if mg.HasConstraint(to.Name, f.Name) {
-			if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP FOREIGN KEY %s", t, d.Quote(f.Name))); err != nil {
+			if err := d.alterExec(m, fmt.Sprintf("ALTER TABLE %s DROP FOREIGN KEY %s", t, d.Quote(f.Name))); err != nil {
 				return err
 			}
 		}
 		// InnoDB creates an index named after a foreign key no other index
 		// supports, and keeps it when the key goes; it is not ours to keep.
 		if _, declared := findIndex(to.Indexes, f.Name); !declared && mg.HasIndex(to.Name, f.Name) {
-			if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(f.Name))); err != nil {
+			if err := d.alterExec(m, fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(f.Name))); err != nil {
 				return err
 			}
 		}
 	}
 	for _, c := range p.dropChecks {
 		if mg.HasConstraint(to.Name, c.Name) {
-			if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", t, d.Quote(c.Name))); err != nil {
+			if err := d.alterExec(m, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", t, d.Quote(c.Name))); err != nil {
 				return err
 			}
 		}
@@ -318,7 +326,7 @@ func (a mysqlAlter) dropKeys() error {
 			}
 			stmt += fmt.Sprintf(", ADD INDEX %s (%s)", d.Quote(f.Name), quoteList(d, f.Columns))
 		}
-		if err := m.exec(stmt); err != nil {
+		if err := d.alterExec(m, stmt); err != nil {
 			return err
 		}
 	}
@@ -341,7 +349,7 @@ func (a mysqlAlter) addColumns() error {
 		if filled[c.Name] {
 			def = nullable(c)
 		}
-		if err := m.exec(fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, columnDef(d, def))); err != nil {
+		if err := d.alterExec(m, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, columnDef(d, def))); err != nil {
 			return err
 		}
 	}
@@ -358,7 +366,7 @@ func (a mysqlAlter) addColumns() error {
 	}
 	for _, c := range p.addColumns {
 		if filled[c.Name] && (c.NotNull || c.Default != "") {
-			if err := m.exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", t, columnDef(d, c))); err != nil {
+			if err := d.alterExec(m, fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", t, columnDef(d, c))); err != nil {
 				return err
 			}
 		}
@@ -376,7 +384,7 @@ func (a mysqlAlter) changeColumns() error {
 			}
 			continue
 		}
-		if err := a.m.exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", a.t, columnDef(a.d, c.To))); err != nil {
+		if err := a.d.alterExec(a.m, fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", a.t, columnDef(a.d, c.To))); err != nil {
 			return err
 		}
 	}
@@ -403,7 +411,7 @@ func (a mysqlAlter) changePrimaryKey() error {
 			parts = append(parts, "ADD PRIMARY KEY ("+quoteList(a.d, a.p.newPK)+")")
 		}
 		// One statement, so the table is never left without its key.
-		if err := a.m.exec(fmt.Sprintf("ALTER TABLE %s %s", a.t, strings.Join(parts, ", "))); err != nil {
+		if err := a.d.alterExec(a.m, fmt.Sprintf("ALTER TABLE %s %s", a.t, strings.Join(parts, ", "))); err != nil {
 			return err
 		}
 	}
@@ -421,7 +429,7 @@ func (a mysqlAlter) changePrimaryKey() error {
 			return err
 		}
 		if len(nullable) == 1 && nullable[0] == "NO" {
-			if err := a.m.exec(fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", a.t, columnDef(a.d, c))); err != nil {
+			if err := a.d.alterExec(a.m, fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s", a.t, columnDef(a.d, c))); err != nil {
 				return err
 			}
 		}
@@ -432,7 +440,7 @@ func (a mysqlAlter) changePrimaryKey() error {
 func (a mysqlAlter) dropColumns() error {
 	for _, c := range a.p.dropColumns {
 		if a.hasColumn(c.Name) {
-			if err := a.m.exec(fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", a.t, a.d.Quote(c.Name))); err != nil {
+			if err := a.d.alterExec(a.m, fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", a.t, a.d.Quote(c.Name))); err != nil {
 				return err
 			}
 		}
@@ -448,14 +456,14 @@ func (a mysqlAlter) addKeys() error {
 	d, m, t, mg, to := a.d, a.m, a.t, a.mg, a.to
 	for _, c := range to.Checks {
 		if !mg.HasConstraint(to.Name, c.Name) {
-			if err := m.exec(fmt.Sprintf("ALTER TABLE %s ADD %s", t, checkDef(d, c))); err != nil {
+			if err := d.alterExec(m, fmt.Sprintf("ALTER TABLE %s ADD %s", t, checkDef(d, c))); err != nil {
 				return err
 			}
 		}
 	}
 	for _, i := range to.Indexes {
 		if !mg.HasIndex(to.Name, i.Name) {
-			if err := m.exec(createIndexSQL(d, to.Name, i, false)); err != nil {
+			if err := d.alterExec(m, d.addIndexSQL(m, to.Name, i)); err != nil {
 				return err
 			}
 		}
@@ -466,7 +474,7 @@ func (a mysqlAlter) addKeys() error {
 		if _, declared := findIndex(to.Indexes, f.Name); declared || !indexedFK(to, f) || !mg.HasIndex(to.Name, f.Name) {
 			continue
 		}
-		if err := m.exec(fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(f.Name))); err != nil {
+		if err := d.alterExec(m, fmt.Sprintf("ALTER TABLE %s DROP INDEX %s", t, d.Quote(f.Name))); err != nil {
 			return err
 		}
 	}
@@ -854,7 +862,7 @@ func (d mysqlDialect) addForeignKeyUnchecked(m *Migrator, table string, f Foreig
 	if err := m.exec("SET SESSION foreign_key_checks = 0"); err != nil {
 		return err
 	}
-	err := m.exec(fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(table), fkDef(d, f)))
+	err := d.alterExec(m, fmt.Sprintf("ALTER TABLE %s ADD %s", d.Quote(table), fkDef(d, f)))
 	if restore := m.DB.Exec("SET SESSION foreign_key_checks = 1").Error; err == nil {
 		err = restore
 	}

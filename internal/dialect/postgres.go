@@ -239,6 +239,9 @@ func (d postgresDialect) dropTable(m *Migrator, name string) error {
 }
 
 func (d postgresDialect) alterTable(m *Migrator, from, to Table, fills []Fill) error {
+	if m.apart {
+		return d.alterOnline(m, from, to, fills)
+	}
 	p := planAlter(from, to, fills)
 	for _, c := range p.conversions() {
 		if err := checkConvertible(m, from, c); err != nil {

@@ -59,6 +59,11 @@ func (m *Migrator) Rebuild(r Rebuild) error {
 			return err
 		}
 	}
+	// Outside a transaction holding the database (SQLite's), the
+	// application's writes during the copy would be lost or blocked.
+	if m.apart || m.Online() && m.D.RunMode() == NoTransactions {
+		return fmt.Errorf("rebuild table %s: a rebuild copies the table and swaps it in, which an online step cannot do without blocking or losing the application's writes; make it a separate step without Online", to.Name)
+	}
 	if len(from.PrimaryKey) == 0 {
 		return fmt.Errorf("rebuild table %s: the copy walks the primary key, and the shape has none", to.Name)
 	}

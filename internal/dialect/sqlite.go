@@ -438,3 +438,11 @@ func (d sqliteDialect) rebuildTable(m *Migrator, r Rebuild) error {
 
 // dropForeignKey on SQLite leaves the key to the table's next rebuild.
 func (sqliteDialect) dropForeignKey(*Migrator, string, string) error { return nil }
+
+// An online step runs as any other here: SQLite has no online DDL, and a
+// write transaction holds the whole database anyway.
+func (sqliteDialect) onlineApart() bool         { return false }
+func (sqliteDialect) readyApart(*gorm.DB) error { return nil }
+func (sqliteDialect) apartTx(*Migrator, func(*Migrator) error) error {
+	return errors.New("SQLite runs online steps in the unit's transaction")
+}

@@ -1,6 +1,10 @@
 package dialect
 
-import "context"
+import (
+	"context"
+
+	"gorm.io/gorm"
+)
 
 // StepRun is all the run state a step's Migrator works with, in one value.
 // gormigrate hands a step nothing but its *gorm.DB, so the runner attaches
@@ -21,6 +25,15 @@ type StepRun struct {
 	LastWrite string
 	// op is the Migrator call being recorded for Hooks.Op, if any.
 	op *Op
+	// Online is the step's Online flag: the dialect uses its online forms
+	// of DDL (online.go).
+	Online bool
+	// Outside is the database's pool, apart from the unit's transaction.
+	// On a dialect whose online DDL cannot run in a transaction
+	// (PostgreSQL's CONCURRENTLY), an online step's statements run there,
+	// while the unit's transaction holds the lock, idle, and records the
+	// step once they are done.
+	Outside *gorm.DB
 }
 
 // Hooks are what whoever starts a run attaches to its context, for every

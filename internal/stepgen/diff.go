@@ -24,6 +24,9 @@ type Plan struct {
 	// UpTODOs and DownTODOs are decisions the generator cannot take: the
 	// generated direction fails with them until a person edits the step.
 	UpTODOs, DownTODOs []TODO
+	// Online marks a step that can run online (migrations.Step.Online) in
+	// both directions on every dialect (see online).
+	Online bool
 }
 
 // Alter is one table changing shape.
@@ -90,7 +93,36 @@ func Diff(head, models []dialect.Table) Plan {
 			}
 		}
 	}
+	p.Online = p.online()
 	return p
+}
+
+// online reports whether the step can be marked Online: it only alters
+// existing tables, adding or dropping indexes, foreign keys, and columns
+// that are nullable or have a default, with nothing left to a person.
+// Step has one Online flag for both directions, so the rule holds for
+// the down as well: a column the up drops comes back in the down, and
+// must be nullable or defaulted too. Not online: table creates and drops,
+// column changes (a type change rewrites the table; SET NOT NULL scans it
+// under an exclusive lock), primary keys, fills, and checks, added or
+// dropped (the down adds a dropped one back): MySQL and MariaDB add a
+// check only by copying the table.
+func (p Plan) online() bool {
+	if len(p.Alters) == 0 || len(p.Creates)+len(p.Drops)+len(p.UpTODOs)+len(p.DownTODOs) > 0 {
+		return false
+	}
+	for _, a := range p.Alters {
+		d := dialect.DiffShapes(a.From, a.To)
+		if len(d.ChangeColumns) > 0 || d.PrimaryKeyChanged || len(d.AddChecks)+len(d.DropChecks) > 0 || len(a.Narrow)+len(a.Detach) > 0 {
+			return false
+		}
+		for _, c := range slices.Concat(d.AddColumns, d.DropColumns) {
+			if c.NotNull && c.Default == "" {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (p *Plan) both(t TODO) {

@@ -99,9 +99,17 @@ func (r *renderer) header(p Plan) {
 	for _, c := range p.Changes {
 		r.f("//   - %s\n", c)
 	}
-	r.f("//\n// The shapes below are frozen: edit them only before the step has run\n// anywhere.\n\n")
-	r.f("func init() {\n\tregister(Step{ID: %q, Revises: %q, Name: %q, Up: %sUp, Down: %sDown})\n}\n\n",
-		r.s.ID, r.s.Revises, r.s.Name, r.s.Ident, r.s.Ident)
+	r.f("//\n// The shapes below are frozen: edit them only before the step has run\n// anywhere.\n")
+	online := ""
+	if p.Online {
+		r.f("//\n")
+		r.comment("Online: the step only adds or drops indexes, foreign keys and nullable or defaulted columns of existing tables, "+
+			"so it runs online, without blocking the application (PostgreSQL builds indexes CONCURRENTLY, MariaDB alters in place). "+
+			"Each of its statements must stay safe to run again after a crash: if you add anything else to the step (rows, a type change), remove Online.", "")
+		online = ", Online: true"
+	}
+	r.f("\nfunc init() {\n\tregister(Step{ID: %q, Revises: %q, Name: %q, Up: %sUp, Down: %sDown%s})\n}\n\n",
+		r.s.ID, r.s.Revises, r.s.Name, r.s.Ident, r.s.Ident, online)
 }
 
 func (r *renderer) shapeVar(t dialect.Table, suffix string) string {

@@ -66,7 +66,13 @@ func TestGenerateAddColumn(t *testing.T) {
 	p, src := generate(t, []dialect.Table{userShape, noteShape}, []dialect.Table{userShape, model})
 	requireNoTODO(t, p, src)
 	requireSnippets(t, src,
-		`func init() { register(Step{ID: "0123456789ab", Revises: "e223b100ad81", Name: "change", Up: changeUp, Down: changeDown}) }`,
+		`// Online: the step only adds or drops indexes, foreign keys and nullable
+		// or defaulted columns of existing tables, so it runs online, without
+		// blocking the application (PostgreSQL builds indexes CONCURRENTLY,
+		// MariaDB alters in place). Each of its statements must stay safe to run
+		// again after a crash: if you add anything else to the step (rows, a type
+		// change), remove Online.`,
+		`func init() { register(Step{ID: "0123456789ab", Revises: "e223b100ad81", Name: "change", Up: changeUp, Down: changeDown, Online: true}) }`,
 		`var changeNoteTo = dialect.Table{ Name: "note", Columns: []dialect.Column{ {Name: "id", Type: dialect.Key}, {Name: "user_id", Type: dialect.Key, NotNull: true}, {Name: "title", Type: dialect.Text}, {Name: "stars", Type: dialect.SmallInt, NotNull: true, Default: "0"}, {Name: "pinned", Type: dialect.Bool, NotNull: true, Default: "false"}, {Name: "folder_id", Type: dialect.Key}, },`,
 		`{Name: "idx_note_folder_id", Columns: []string{"folder_id"}},`,
 		`func changeUp(m *dialect.Migrator) error { if err := m.AlterTable(changeNoteFrom, changeNoteTo); err != nil { return err } return nil }`,
@@ -225,5 +231,38 @@ func TestNamesAndIdents(t *testing.T) {
 	}
 	if _, err := NewRevisionID(func(string) bool { return true }); err == nil {
 		t.Error("NewRevisionID returned an ID although every one was taken")
+	}
+}
+
+// TestGenerateOnline: a step is marked Online only when both directions
+// merely add or drop indexes, foreign keys and nullable or defaulted
+// columns of existing tables; anything else runs in the run's transaction.
+func TestGenerateOnline(t *testing.T) {
+	userFK := dialect.ForeignKey{Name: "fk_note_user_id", Columns: []string{"user_id"}, RefTable: "user", RefColumns: []string{"id"}, OnDelete: "CASCADE"}
+	dropTitle := func(t dialect.Table) dialect.Table { return t.Without("title") }
+	for _, c := range []struct {
+		name   string
+		models []dialect.Table
+		online bool
+	}{
+		{"add a foreign key", []dialect.Table{userShape, noteShape.With(userFK)}, true},
+		{"drop an index", []dialect.Table{userShape, noteShape.Without("idx_note_stars")}, true},
+		{"drop a nullable column", []dialect.Table{userShape, dropTitle(noteShape)}, true},
+		{"add a defaulted NOT NULL column", []dialect.Table{userShape, noteShape.With(dialect.Column{Name: "n", Type: dialect.BigInt, NotNull: true, Default: "0"})}, true},
+		{"add a check", []dialect.Table{userShape, noteShape.With(dialect.Check{Name: "chk_note_title", Expr: "title <> ''"})}, false},
+		{"drop a check", []dialect.Table{userShape, noteShape.Without("chk_note_stars")}, false},
+		{"add a NOT NULL column without a default", []dialect.Table{userShape, noteShape.With(dialect.Column{Name: "n", Type: dialect.BigInt, NotNull: true})}, false},
+		{"drop a NOT NULL column without a default", []dialect.Table{userShape, noteShape.Without("user_id", "idx_note_user_id")}, false},
+		{"change a column's type", []dialect.Table{userShape, noteShape.Replace(dialect.Column{Name: "stars", Type: dialect.BigInt, NotNull: true, Default: "0"})}, false},
+		{"make a column NOT NULL", []dialect.Table{userShape, noteShape.Replace(dialect.Column{Name: "title", Type: dialect.Text, NotNull: true})}, false},
+		{"create a table", []dialect.Table{userShape, noteShape, {Name: "tag", Columns: []dialect.Column{{Name: "id", Type: dialect.Key}}, PrimaryKey: []string{"id"}}}, false},
+		{"drop a table", []dialect.Table{userShape}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, src := generate(t, []dialect.Table{userShape, noteShape}, c.models)
+			if p.Online != c.online || strings.Contains(src, "Online: true") != c.online {
+				t.Errorf("Online = %v (rendered: %v), want %v\n%s", p.Online, strings.Contains(src, "Online: true"), c.online, src)
+			}
+		})
 	}
 }
