@@ -353,7 +353,7 @@ func (e *downRefusedError) Unwrap() error { return ErrDownRefused }
 
 // apply runs one step and keeps alembic_version in step with it.
 func (r *run) apply(db *gorm.DB, a action) (StepResult, error) {
-	res, err := r.d.applyStep(r.s.ctx, db, a, r.opt.Reporter)
+	res, err := r.d.applyStep(r.s.ctx, db, a, r.opt.Reporter, r.s.ddlWait)
 	if err != nil {
 		return res, err
 	}
@@ -368,7 +368,7 @@ func (r *run) apply(db *gorm.DB, a action) (StepResult, error) {
 // applyStep runs one step through gormigrate, which records it, then lets
 // the dialect check what the step left behind. ctx is the run's: a signal
 // cancels the step's statements.
-func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Reporter) (StepResult, error) {
+func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Reporter, lockWait time.Duration) (StepResult, error) {
 	r := StepResult{ID: a.step.ID, Name: a.step.Name, Direction: direction(a.up)}
 	if live != nil {
 		live.StepStarted(r)
@@ -383,7 +383,7 @@ func (d *Database) applyStep(ctx context.Context, db *gorm.DB, a action, live Re
 	// An online step may run its statements on the pool, apart from the
 	// unit (dialect.StepRun.Outside); the unit still records it.
 	run := &dialect.StepRun{Reporter: rep, Step: ref, Hooks: dialect.HooksFrom(ctx),
-		Online: a.step.Online, Outside: d.DB.WithContext(ctx)}
+		Online: a.step.Online, Outside: d.DB.WithContext(ctx), LockWait: lockWait}
 	tx := db.WithContext(dialect.WithStepRun(ctx, run))
 	g := gormigrate.New(tx, &gormigrate.Options{
 		TableName:    MigrationsTable,

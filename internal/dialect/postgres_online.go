@@ -47,10 +47,19 @@ func (postgresDialect) onlineApart() bool { return true }
 // unit's (BeginLocked), it sees the current schema alone, and sets so with
 // SET LOCAL: nothing outlives it behind a transaction-pooling PgBouncer.
 // Settings every step transaction takes belong here too.
-func (postgresDialect) apartTx(m *Migrator, fn func(*Migrator) error) error {
+func (d postgresDialect) apartTx(m *Migrator, fn func(*Migrator) error) error {
 	return m.DB.Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec(`SELECT set_config('search_path', quote_ident(current_schema()), true) WHERE current_schema() IS NOT NULL`).Error; err != nil {
 			return fmt.Errorf("keep the statement to the current schema: %w", err)
+		}
+		// The run's short lock wait, as in the unit's transaction: an
+		// ALTER queued behind a long transaction would queue the table's
+		// readers and writers behind it. A statement that gives up fails
+		// the step, which the runner retries (db/ddllock.go).
+		if m.run.LockWait > 0 {
+			if err := d.LimitTxLockWait(tx, m.run.LockWait); err != nil {
+				return fmt.Errorf("limit the statement's lock wait: %w", err)
+			}
 		}
 		return fn(&Migrator{DB: tx, D: m.D, rep: m.rep, run: m.run})
 	})

@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"context"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -34,6 +35,10 @@ type StepRun struct {
 	// while the unit's transaction holds the lock, idle, and records the
 	// step once they are done.
 	Outside *gorm.DB
+	// LockWait is the run's DDL lock wait, for the transactions a step
+	// opens apart from the unit's (which the runner limits itself); 0
+	// leaves them unlimited.
+	LockWait time.Duration
 }
 
 // Hooks are what whoever starts a run attaches to its context, for every
