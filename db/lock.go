@@ -147,7 +147,7 @@ func (s *session) unit(fn func(db *gorm.DB) error) error {
 		return err
 	}
 	if err := tx.Commit().Error; err != nil {
-		return fmt.Errorf("commit: %w; nothing of this step was kept", err)
+		return fmt.Errorf("commit: %w; the step is not recorded and the next run runs it again (an online step keeps the statements it finished, which the re-run repeats harmlessly; any other step kept nothing)", err)
 	}
 	return nil
 }
