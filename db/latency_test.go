@@ -316,7 +316,8 @@ func TestMigrationLatency(t *testing.T) {
 
 // BenchmarkMigrationLatency measures every case at SCHEMA_BENCH_CHATS
 // chats (default 300000) on the dialects of SCHEMA_BENCH_DIALECTS
-// (default "postgres,mysql"), reporting the migration's duration and the
+// (default "postgres,mysql"), for the cases named in SCHEMA_BENCH_CASES
+// (default all), reporting the migration's duration and the
 // worst and 99th-percentile latency of the writer and the reader during
 // it:
 //
@@ -334,8 +335,15 @@ func BenchmarkMigrationLatency(b *testing.B) {
 	if v := os.Getenv("SCHEMA_BENCH_DIALECTS"); v != "" {
 		dialects = strings.Split(v, ",")
 	}
+	var only []string // SCHEMA_BENCH_CASES: some cases only, by name
+	if v := os.Getenv("SCHEMA_BENCH_CASES"); v != "" {
+		only = strings.Split(v, ",")
+	}
 	for _, dl := range dialects {
 		for _, c := range latencyCases {
+			if only != nil && !slices.Contains(only, c.name) {
+				continue
+			}
 			b.Run(dl+"/"+c.name, func(b *testing.B) {
 				for range b.N {
 					res := runLatency(b, dl, chats, c)

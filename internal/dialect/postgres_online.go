@@ -1,7 +1,13 @@
 package dialect
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"gorm.io/gorm"
 )
@@ -194,15 +200,46 @@ func (d postgresDialect) addConstraintOnline(m *Migrator, table, name, def strin
 // dropped first, and built again.
 func (d postgresDialect) createIndexOnline(m *Migrator, schema, table string, i Index) error {
 	qi := d.Quote(schema) + "." + d.Quote(i.Name)
-	var invalid int64
-	if err := m.Scan(`SELECT count(*) FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
-		WHERE c.relname = ? AND c.relnamespace = ?::regnamespace AND NOT x.indisvalid`,
-		[]any{i.Name, d.Quote(schema)}, &invalid); err != nil {
-		return err
-	}
-	if invalid > 0 {
-		if err := m.exec("DROP INDEX CONCURRENTLY IF EXISTS " + qi); err != nil {
+	// An INVALID index may still be being built: by a run that was killed
+	// (the server goes on with an orphaned CREATE INDEX CONCURRENTLY until
+	// it ends) or by another session. Dropping it then fails once that
+	// build marks it valid ("tuple concurrently updated"), so wait for the
+	// build to end and look again: it may leave the index valid.
+	waited, races := false, 0
+	for {
+		var invalid, building int64
+		if err := m.Scan(`SELECT count(*), count(p.pid) FROM pg_index x
+			JOIN pg_class c ON c.oid = x.indexrelid
+			LEFT JOIN pg_stat_progress_create_index p ON p.relid = x.indrelid AND p.index_relid = x.indexrelid
+			WHERE c.relname = ? AND c.relnamespace = ?::regnamespace AND NOT x.indisvalid`,
+			[]any{i.Name, d.Quote(schema)}, &invalid, &building); err != nil {
 			return err
+		}
+		if invalid == 0 {
+			break
+		}
+		if building == 0 {
+			err := m.exec("DROP INDEX CONCURRENTLY IF EXISTS " + qi)
+			// A build leaves the progress view a moment before it commits
+			// the index valid: the drop then meets that commit. Look again.
+			if err != nil && concurrentlyUpdated(err) && races < 10 {
+				races++
+				if err := sleepCtx(m.DB.Statement.Context, 200*time.Millisecond); err != nil {
+					return err
+				}
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			break
+		}
+		if !waited {
+			m.Noticef("index %s of table %s is still being built by another session (a killed run's build goes on on the server): waiting for that build to end", i.Name, table)
+			waited = true
+		}
+		if err := sleepCtx(m.DB.Statement.Context, time.Second); err != nil {
+			return fmt.Errorf("wait for the earlier build of index %s to end: %w", i.Name, err)
 		}
 	}
 	kind := "INDEX"
@@ -219,4 +256,27 @@ func joinOr(conds []string) string {
 		out += " OR " + c
 	}
 	return out
+}
+
+// sleepCtx pauses for d, or less if ctx ends first (a signal).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// concurrentlyUpdated: PostgreSQL's "tuple concurrently updated", what a
+// catalog change gets when another transaction changed the same catalog
+// row and committed meanwhile.
+func concurrentlyUpdated(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "XX000" && strings.Contains(pg.Message, "tuple concurrently updated")
 }
