@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/lint"
 	"github.com/openwebui-go/schema/migrations"
 	"github.com/spf13/cobra"
@@ -91,7 +92,7 @@ func renderPlan(w io.Writer, p lint.Plan) error {
 	} else {
 		fmt.Fprintf(w, "statements: as up will run them, captured on a %s database\n", p.StatementsFrom)
 	}
-	fmt.Fprintf(w, "note: %s\n", p.Note)
+	fmt.Fprintf(w, "estimates: %s\n", lint.EstimatesNote(p.Dialect))
 	for _, s := range p.Steps {
 		mode := "not online (in one transaction where the dialect has them)"
 		if s.Online {
@@ -118,6 +119,9 @@ func renderPlan(w io.Writer, p lint.Plan) error {
 			fmt.Fprintf(w, "  %s %s (%s): rewrite %s, estimated %s\n", op.Kind, orDash(op.Table), size, rewrite, lint.FormatSeconds(op.Seconds))
 			for _, part := range op.Parts {
 				hold := "held for the whole operation"
+				if w := whileWork[part.Work]; w != "" {
+					hold += " (while " + w + ")"
+				}
 				if part.Brief {
 					hold = "brief"
 				}
@@ -128,7 +132,7 @@ func renderPlan(w io.Writer, p lint.Plan) error {
 				if part.Seconds > 0 {
 					extra += ", estimated " + lint.FormatSeconds(part.Seconds)
 				}
-				fmt.Fprintf(w, "    %s: lock %s (%s)%s\n", part.Part, part.Lock, hold, extra)
+				fmt.Fprintf(w, "    %s: lock %s, %s%s\n", part.Part, part.Lock, hold, extra)
 			}
 			for _, st := range op.Statements {
 				fmt.Fprintf(w, "    sql: %s\n", st)
@@ -137,6 +141,14 @@ func renderPlan(w io.Writer, p lint.Plan) error {
 	}
 	_, err := fmt.Fprintf(w, "\nestimated total: %s\n", lint.FormatSeconds(p.Seconds))
 	return err
+}
+
+// whileWork says what a lock held for a whole part is held through.
+var whileWork = map[string]string{
+	dialect.WorkRewrite: "the table is rewritten",
+	dialect.WorkIndex:   "the index is built",
+	dialect.WorkScan:    "every row is read",
+	dialect.WorkWrite:   "the rows are written",
 }
 
 func bytesOf(n int64) string {

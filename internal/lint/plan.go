@@ -84,7 +84,7 @@ func BuildPlan(ctx context.Context, chain []migrations.Step, from, end int, live
 	}
 	name := l.d.Name()
 	p := Plan{Dialect: name, Steps: []PlanStep{}}
-	estimates := "locks, rewrites and sizes are " + name + "'s, from the live catalog; durations are estimates from measured throughput (docs/_lint_BENCH.md)"
+	estimates := EstimatesNote(name)
 	var steps []StepOps
 	if name != "sqlite" {
 		steps, err = CaptureOnScratch(ctx, live, chain, from, end)
@@ -183,4 +183,9 @@ func FormatSeconds(s float64) string {
 // oneLine is err's message on one line.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// EstimatesNote says where a plan's locks, sizes and durations come from.
+func EstimatesNote(dialectName string) string {
+	return "locks, rewrites and sizes are " + dialectName + "'s, from the live catalog; durations are estimates from measured throughput (docs/_lint_BENCH.md)"
 }
