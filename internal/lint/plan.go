@@ -24,7 +24,8 @@ type Plan struct {
 	// live dialect could not be made.
 	StatementsFrom string `json:"statements_from"`
 	// Fallback, if set, says why statements are in SQLite's form although
-	// the live database is not SQLite.
+	// the live database is not SQLite: no scratch of its dialect could be
+	// made (no permission to create a database, say).
 	Fallback string     `json:"fallback,omitempty"`
 	Steps    []PlanStep `json:"steps"`
 	// Seconds is the estimated duration of all steps.
@@ -91,7 +92,7 @@ func BuildPlan(ctx context.Context, chain []migrations.Step, from, end int, live
 		var se *scratchError
 		switch {
 		case errors.As(err, &se):
-			p.Fallback = fmt.Sprintf("no %s scratch database could be made (%s): statements are shown in SQLite's form", name, oneLine(se.err))
+			p.Fallback = fmt.Sprintf("no %s scratch database could be made (%s)", name, oneLine(se.err))
 		case err != nil:
 			return Plan{}, err
 		default:
@@ -108,7 +109,8 @@ func BuildPlan(ctx context.Context, chain []migrations.Step, from, end int, live
 		if p.Fallback != "" {
 			p.StatementsFrom += " (fallback: " + p.Fallback + ")"
 			p.Note += " because " + p.Fallback
-		} else if name != "sqlite" {
+		}
+		if name != "sqlite" {
 			p.Note += ": statements are shown in SQLite's form"
 		}
 		p.Note += "; " + estimates
