@@ -87,7 +87,8 @@ func BuildPlan(ctx context.Context, chain []migrations.Step, from, end int, live
 	p := Plan{Dialect: name, Steps: []PlanStep{}}
 	estimates := EstimatesNote(name)
 	var steps []StepOps
-	if name != "sqlite" {
+	native := !dialect.OnServer(l.d) // SQLite: the in-memory capture is native
+	if !native {
 		steps, err = CaptureOnScratch(ctx, live, chain, from, end)
 		var se *scratchError
 		switch {
@@ -110,7 +111,7 @@ func BuildPlan(ctx context.Context, chain []migrations.Step, from, end int, live
 			p.StatementsFrom += " (fallback: " + p.Fallback + ")"
 			p.Note += " because " + p.Fallback
 		}
-		if name != "sqlite" {
+		if !native {
 			p.Note += ": statements are shown in SQLite's form"
 		}
 		p.Note += "; " + estimates
