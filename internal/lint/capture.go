@@ -110,6 +110,9 @@ func CaptureOnScratch(ctx context.Context, live *db.Database, chain []migrations
 	ctx = runchain.With(ctx, chain[:end])
 	if from > 0 {
 		if _, err := s.Up(ctx, chain[from-1].ID, db.Options{}); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("plan interrupted (%w): the scratch database %s is dropped; %s was only read", ctx.Err(), s, live)
+			}
 			return nil, fmt.Errorf("build the scratch database %s to revision %s: %w", s, chain[from-1].ID, err)
 		}
 	}
@@ -136,6 +139,11 @@ func CaptureOnScratch(ctx context.Context, live *db.Database, chain []migrations
 		}
 	}
 	if _, err := s.Up(dialect.WithHooks(ctx, hooks), chain[end-1].ID, db.Options{Reporter: rep}); err != nil {
+		if ctx.Err() != nil {
+			// The runner's account of the interrupted step is about the
+			// scratch, which is dropped: say what matters here.
+			return nil, fmt.Errorf("plan interrupted (%w): the scratch database %s is dropped; %s was only read", ctx.Err(), s, live)
+		}
 		return nil, fmt.Errorf("run the pending steps on the scratch database %s: %w", s, err)
 	}
 	return out, nil
