@@ -95,7 +95,7 @@ func (e *scratchError) Unwrap() error { return e.err }
 // a database; see db.Database.Scratch): chain[:from] builds the live
 // database's revision, then chain[from:end] runs as up would run it on
 // live (online steps online, with the lock settings and retries of live's
-// URL), with each step's ops recorded. The scratch is dropped before it
+// URL), with each step's ops recorded (not Before: plan does not read it). The scratch is dropped before it
 // returns, also when ctx is cancelled. A failure to create the scratch is
 // a *scratchError. live is only read.
 func CaptureOnScratch(ctx context.Context, live *db.Database, chain []migrations.Step, from, end int) ([]StepOps, error) {

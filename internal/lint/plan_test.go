@@ -122,9 +122,6 @@ func TestPlan(t *testing.T) {
 // MariaDB with ALGORITHM=...; the live database's schema and records are
 // the same afterwards and no scratch is left.
 func TestPlanOnlineChat(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the chain twice per dialect")
-	}
 	testdb.Each(t, func(t *testing.T, name string) {
 		d, g := planDB(t, name)
 		ctx := context.Background()
