@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/openwebui-go/schema/internal/runchain"
 	"github.com/openwebui-go/schema/migrations"
 )
 
@@ -210,5 +211,5 @@ type ChangedStep struct {
 }
 
 // checksumOf is migrations.Checksum; the tests of steps declared outside
-// package migrations give their own.
-var checksumOf = migrations.Checksum
+// package migrations give their own (here, or through runchain).
+var checksumOf = runchain.Checksum

@@ -202,6 +202,7 @@ func (a *app) upCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&to, "to", "", "apply steps up to and including REV (an ID, or head)")
 	dryRun := cmd.Flags().Bool("dry-run", false, "show what up would do (as schema plan) and change nothing")
+	dryJSON := cmd.Flags().Bool("json", false, "with --dry-run: print the plan as one JSON document (as schema plan --json)")
 	cmd.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for another run to finish (default 10m)")
 	cmd.Flags().BoolVar(&acceptChanged, "accept-changed", false, acceptChangedUsage)
 	ddl := addDDLFlags(cmd)
@@ -212,6 +213,9 @@ func (a *app) upCommand() *cobra.Command {
 		if err := ddl.check(); err != nil {
 			return err
 		}
+		if *dryJSON && !*dryRun {
+			return usagef("up --json prints the plan of --dry-run: add --dry-run, or leave out --json")
+		}
 		if cmd.Flags().Changed("to") {
 			_, err := revision("--to", to, false)
 			return err
@@ -220,7 +224,7 @@ func (a *app) upCommand() *cobra.Command {
 	}
 	cmd.RunE = a.withDB(func(ctx context.Context, d *db.Database) error {
 		if *dryRun {
-			return a.plan(ctx, d, to, false)
+			return a.plan(ctx, d, to, *dryJSON)
 		}
 		a.live = newLiveReporter(a.stdout, a.stderr, a.tty)
 		res, err := d.Up(ctx, to, ddl.options(db.Options{Reporter: a.live, LockTimeout: lockTimeout, AcceptChanged: acceptChanged}))

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/openwebui-go/schema/db"
+	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/lint"
 	"github.com/openwebui-go/schema/migrations"
 	"github.com/spf13/cobra"
@@ -24,8 +25,13 @@ and for how long, whether the table is rewritten, and an estimated duration
 from throughput measured per dialect and kind of work. ` + "`up --dry-run`" + ` is the
 same.
 
-The steps are run on a scratch in-memory SQLite database to learn their ops:
-statements are shown in SQLite's form. The database is only read.`,
+On PostgreSQL and MySQL/MariaDB the steps are run, with the runner, on a
+scratch database made beside the database on the same server (named
+schema_scratch_..., dropped when plan ends): the statements shown are those
+up will run there. That needs permission to create a database; without it
+the steps are run on an in-memory SQLite database instead and the plan says
+that its statements are in SQLite's form. On SQLite they always are. The
+database itself is only read.`,
 		Args: noArgs,
 	}
 	cmd.Flags().StringVar(&to, "to", "", "plan the steps up to and including REV (an ID, or head)")
@@ -68,7 +74,7 @@ func (a *app) plan(ctx context.Context, d *db.Database, to string, asJSON bool) 
 			return fmt.Errorf("revision %s is already applied (the database is at %s); nothing to plan", to, chain[applied-1].ID)
 		}
 	}
-	p, err := lint.BuildPlan(ctx, chain, applied, end, d.DB)
+	p, err := lint.BuildPlan(ctx, chain, applied, end, d)
 	if err != nil {
 		return err
 	}
@@ -81,16 +87,23 @@ func (a *app) plan(ctx context.Context, d *db.Database, to string, asJSON bool) 
 
 func renderPlan(w io.Writer, p lint.Plan) error {
 	fmt.Fprintf(w, "plan for database %s (%s): %s pending\n", p.Database, p.Dialect, plural(len(p.Steps), "step"))
-	fmt.Fprintf(w, "note: %s\n", p.Note)
+	if p.Fallback != "" {
+		fmt.Fprintf(w, "statements: in SQLite's form, because %s\n", p.Fallback)
+	} else {
+		fmt.Fprintf(w, "statements: as up will run them, captured on a %s database\n", p.StatementsFrom)
+	}
+	fmt.Fprintf(w, "estimates: %s\n", lint.EstimatesNote(p.Dialect))
 	for _, s := range p.Steps {
-		mode := "in one transaction where the dialect has them"
+		mode := "not online (in one transaction where the dialect has them)"
 		if s.Online {
-			mode = "online (outside a transaction)"
+			mode = "online"
 		}
-		fmt.Fprintf(w, "step %s (%s), %s: estimated %s\n", s.ID, s.Name, mode, lint.FormatSeconds(s.Seconds))
+		fmt.Fprintf(w, "\nstep %s (%s), %s: estimated %s\n", s.ID, s.Name, mode, lint.FormatSeconds(s.Seconds))
 		for _, op := range s.Ops {
 			size := "new table, no rows"
 			switch {
+			case op.Table == "":
+				size = "table not known"
 			case !op.New && op.Rows < 0:
 				size = "size unknown"
 			case !op.New:
@@ -99,28 +112,43 @@ func renderPlan(w io.Writer, p lint.Plan) error {
 					size += fmt.Sprintf(", %s", bytesOf(op.Bytes))
 				}
 			}
-			if op.Table == "" {
-				size = "table not known"
-			}
-			rewrite := ""
+			rewrite := "no"
 			if op.Rewrite {
-				rewrite = ", rewrites the table"
+				rewrite = "yes"
 			}
-			fmt.Fprintf(w, "  %s %s (%s)%s: estimated %s\n", op.Kind, orDash(op.Table), size, rewrite, lint.FormatSeconds(op.Seconds))
+			fmt.Fprintf(w, "  %s %s (%s): rewrite %s, estimated %s\n", op.Kind, orDash(op.Table), size, rewrite, lint.FormatSeconds(op.Seconds))
 			for _, part := range op.Parts {
 				hold := "held for the whole operation"
+				if w := whileWork[part.Work]; w != "" {
+					hold += " (while " + w + ")"
+				}
 				if part.Brief {
 					hold = "brief"
 				}
-				fmt.Fprintf(w, "    %s: lock %s (%s)\n", part.Part, part.Lock, hold)
+				extra := ""
+				if part.Rewrite {
+					extra += ", rewrites the table"
+				}
+				if part.Seconds > 0 {
+					extra += ", estimated " + lint.FormatSeconds(part.Seconds)
+				}
+				fmt.Fprintf(w, "    %s: lock %s, %s%s\n", part.Part, part.Lock, hold, extra)
 			}
 			for _, st := range op.Statements {
 				fmt.Fprintf(w, "    sql: %s\n", st)
 			}
 		}
 	}
-	_, err := fmt.Fprintf(w, "estimated total: %s\n", lint.FormatSeconds(p.Seconds))
+	_, err := fmt.Fprintf(w, "\nestimated total: %s\n", lint.FormatSeconds(p.Seconds))
 	return err
+}
+
+// whileWork says what a lock held for a whole part is held through.
+var whileWork = map[string]string{
+	dialect.WorkRewrite: "the table is rewritten",
+	dialect.WorkIndex:   "the index is built",
+	dialect.WorkScan:    "every row is read",
+	dialect.WorkWrite:   "the rows are written",
 }
 
 func bytesOf(n int64) string {

@@ -10,7 +10,9 @@ import (
 // exclusively only at their start and end; ALGORITHM=COPY holds writes
 // off for the whole copy.
 const (
-	myMDLBrief  = "MDL exclusive (brief; INSTANT/INPLACE, LOCK=NONE)"
+	myMDLBrief = "MDL exclusive (brief; INSTANT/INPLACE, LOCK=NONE)"
+	// An in-place index build: reads and writes go on while it runs.
+	myMDLBuild  = "MDL shared-upgradable (reads and writes continue; MDL exclusive only briefly at start and end; INPLACE, LOCK=NONE)"
 	myCopy      = "MDL shared-no-write for the whole table copy (ALGORITHM=COPY)"
 	myRowLocks  = "row locks (written rows until commit)"
 	myNotOnline = "outside an Online step the ALTER names no ALGORITHM or LOCK: MariaDB may choose a locking table copy without saying so"
@@ -64,7 +66,7 @@ func (mysqlDialect) impacts(op Op, online bool) []Impact {
 		out = append(out, Impact{Part: "drop column " + c.Name, Lock: myMDLBrief, Rewrite: true, Work: WorkRewrite})
 	}
 	for _, i := range p.addIndexes {
-		out = append(out, Impact{Part: "add " + DescribeIndex(i), Lock: myMDLBrief, Work: WorkIndex})
+		out = append(out, Impact{Part: "add " + DescribeIndex(i), Lock: myMDLBuild, Work: WorkIndex})
 	}
 	for _, i := range p.dropIndexes {
 		out = append(out, Impact{Part: "drop " + DescribeIndex(i), Lock: myMDLBrief, Brief: true})

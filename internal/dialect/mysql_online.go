@@ -40,6 +40,7 @@ func (d mysqlDialect) alterExec(m *Migrator, stmt string) error {
 	for _, algo := range onlineAlgorithms {
 		err := m.DB.Exec(stmt + ", " + algo).Error
 		if err == nil {
+			m.ranAs(stmt, stmt+", "+algo)
 			return nil
 		}
 		if !onlineRefusal(err) {

@@ -53,3 +53,11 @@ func (m *Migrator) ranStatement(query string) {
 		m.run.op.Statements = append(m.run.op.Statements, query)
 	}
 }
+
+// ranAs replaces the op's last statement, query, with the form the server
+// ran (query with the online ALGORITHM clause it accepted).
+func (m *Migrator) ranAs(query, ran string) {
+	if op := m.run.op; op != nil && len(op.Statements) > 0 && op.Statements[len(op.Statements)-1] == query {
+		op.Statements[len(op.Statements)-1] = ran
+	}
+}

@@ -72,6 +72,11 @@ func stale(created time.Time, maxAge time.Duration) bool {
 	return time.Since(created.Add(time.Second)) > maxAge
 }
 
+// OnServer reports whether d's databases live on a server beside others
+// (PostgreSQL, MySQL), so that a scratch database of the same dialect can
+// be made there; SQLite's are files.
+func OnServer(d Dialect) bool { return d.listDatabasesSQL() != "" }
+
 // ListScratchDatabases lists the databases on admin's server named under
 // prefix (see NewScratchName).
 func ListScratchDatabases(ctx context.Context, admin *gorm.DB, prefix string) ([]string, error) {

@@ -2,21 +2,31 @@ package lint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"strings"
 
+	"github.com/openwebui-go/schema/db"
 	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/migrations"
-	"gorm.io/gorm"
 )
 
 // Plan is what `schema plan` prints: for each pending step, its ops with
 // the statements they ran on the scratch database, and what each would do
 // to the live database's tables.
 type Plan struct {
-	Database string     `json:"database,omitempty"` // password masked
-	Dialect  string     `json:"dialect"`
-	Note     string     `json:"note"`
+	Database string `json:"database,omitempty"` // password masked
+	Dialect  string `json:"dialect"`
+	Note     string `json:"note"`
+	// StatementsFrom says where the statements were captured: "<dialect>
+	// scratch", or "sqlite scratch (fallback: why)" when a scratch of the
+	// live dialect could not be made.
+	StatementsFrom string `json:"statements_from"`
+	// Fallback, if set, says why statements are in SQLite's form although
+	// the live database is not SQLite: no scratch of its dialect could be
+	// made (no permission to create a database, say).
+	Fallback string     `json:"fallback,omitempty"`
 	Steps    []PlanStep `json:"steps"`
 	// Seconds is the estimated duration of all steps.
 	Seconds float64 `json:"estimated_seconds"`
@@ -61,20 +71,50 @@ type PlanPart struct {
 // estimate: a plan never reads a whole big table.
 const planCountLimit = 1000000
 
-// BuildPlan captures chain[from:end] on a scratch SQLite database and
-// describes each op for live's dialect with live's table sizes. It only
-// reads live.
-func BuildPlan(ctx context.Context, chain []migrations.Step, from, end int, live *gorm.DB) (Plan, error) {
-	l, err := openLive(ctx, live, planCountLimit)
+// BuildPlan describes chain[from:end], the steps up would apply to live,
+// for live's dialect with live's table sizes. On PostgreSQL and MySQL the
+// steps' ops and statements are captured by running them with the runner
+// on a scratch database of the same server (CaptureOnScratch), so the
+// statements are those up will run there; when that scratch cannot be
+// made, and on SQLite, they are captured on an in-memory SQLite database
+// (Capture), and Note and StatementsFrom say so. It only reads live.
+func BuildPlan(ctx context.Context, chain []migrations.Step, from, end int, live *db.Database) (Plan, error) {
+	l, err := openLive(ctx, live.DB, planCountLimit)
 	if err != nil {
 		return Plan{}, err
 	}
-	p := Plan{Dialect: l.d.Name(), Steps: []PlanStep{},
-		Note: "ops and statements were captured by running the steps on a scratch SQLite database: statements are shown in SQLite's form; " +
-			"locks, rewrites and sizes are " + l.d.Name() + "'s, from the live catalog; durations are estimates from measured throughput (docs/_lint_BENCH.md)"}
-	steps, err := Capture(ctx, chain[:end], from)
-	if err != nil {
-		return Plan{}, err
+	name := l.d.Name()
+	p := Plan{Dialect: name, Steps: []PlanStep{}}
+	estimates := EstimatesNote(name)
+	var steps []StepOps
+	native := !dialect.OnServer(l.d) // SQLite: the in-memory capture is native
+	if !native {
+		steps, err = CaptureOnScratch(ctx, live, chain, from, end)
+		var se *scratchError
+		switch {
+		case errors.As(err, &se):
+			p.Fallback = fmt.Sprintf("no %s scratch database could be made (%s)", name, oneLine(se.err))
+		case err != nil:
+			return Plan{}, err
+		default:
+			p.StatementsFrom = name + " scratch"
+			p.Note = "ops and statements were captured by running the steps with the runner on a scratch " + name + " database on the same server (dropped afterwards): statements are " + name + "'s, as up will run them; " + estimates
+		}
+	}
+	if p.StatementsFrom == "" {
+		if steps, err = Capture(ctx, chain[:end], from); err != nil {
+			return Plan{}, err
+		}
+		p.StatementsFrom = "sqlite scratch"
+		p.Note = "ops and statements were captured by running the steps on a scratch in-memory SQLite database"
+		if p.Fallback != "" {
+			p.StatementsFrom += " (fallback: " + p.Fallback + ")"
+			p.Note += " because " + p.Fallback
+		}
+		if !native {
+			p.Note += ": statements are shown in SQLite's form"
+		}
+		p.Note += "; " + estimates
 	}
 	created := map[string]bool{} // by an earlier op of the pending steps
 	for _, s := range steps {
@@ -141,4 +181,14 @@ func FormatSeconds(s float64) string {
 		return fmt.Sprintf("~%.0fm", s/60)
 	}
 	return fmt.Sprintf("~%.1fh", s/3600)
+}
+
+// oneLine is err's message on one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// EstimatesNote says where a plan's locks, sizes and durations come from.
+func EstimatesNote(dialectName string) string {
+	return "locks, rewrites and sizes are " + dialectName + "'s, from the live catalog; durations are estimates from measured throughput (docs/_lint_BENCH.md)"
 }
