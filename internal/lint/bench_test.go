@@ -13,7 +13,7 @@ import (
 
 // TestBenchThroughput measures, per dialect, how many rows a second each
 // kind of work covers on this machine: the constants of `schema plan`'s
-// duration estimates (docs/_lint_BENCH.md). Hand-run only:
+// duration estimates (docs/BENCHMARKS.md). Hand-run only:
 //
 //	SCHEMA_LINT_BENCH=200000 go test ./internal/lint -run TestBenchThroughput -v
 func TestBenchThroughput(t *testing.T) {

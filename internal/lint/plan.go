@@ -190,5 +190,5 @@ func oneLine(err error) string {
 
 // EstimatesNote says where a plan's locks, sizes and durations come from.
 func EstimatesNote(dialectName string) string {
-	return "locks, rewrites and sizes are " + dialectName + "'s, from the live catalog; durations are estimates from measured throughput (docs/_lint_BENCH.md)"
+	return "locks, rewrites and sizes are " + dialectName + "'s, from the live catalog; durations are estimates from measured throughput (docs/BENCHMARKS.md)"
 }

@@ -19,7 +19,7 @@ const (
 
 // DefaultLargeRows is the row count above which a table counts as large:
 // around where a blocking index build or rewrite stops being a moment on
-// a small server (see docs/_lint_BENCH.md).
+// a small server (see docs/BENCHMARKS.md).
 const DefaultLargeRows = 100000
 
 // Finding is one rule's verdict on one part of one step.
