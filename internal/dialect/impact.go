@@ -40,7 +40,7 @@ const (
 )
 
 // Throughput is how many rows a second each kind of work covers on a
-// dialect, measured on a small server (docs/_lint_BENCH.md): for
+// dialect, measured on a small server (docs/BENCHMARKS.md): for
 // estimates, not promises.
 func Throughput(d Dialect, work string) float64 { return d.throughput()[work] }
 

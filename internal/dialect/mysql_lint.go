@@ -101,7 +101,7 @@ FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 
 	return scanSizes(rows)
 }
 
-// Measured with TestBenchThroughput (docs/_lint_BENCH.md), rounded down.
+// Measured with TestBenchThroughput (docs/BENCHMARKS.md), rounded down.
 func (mysqlDialect) throughput() map[string]float64 {
 	return map[string]float64{WorkRewrite: 100000, WorkIndex: 350000, WorkScan: 200000, WorkWrite: 50000}
 }

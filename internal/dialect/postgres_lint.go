@@ -115,7 +115,7 @@ WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')`).Rows()
 	return scanSizes(rows)
 }
 
-// Measured with TestBenchThroughput (docs/_lint_BENCH.md), rounded down.
+// Measured with TestBenchThroughput (docs/BENCHMARKS.md), rounded down.
 func (postgresDialect) throughput() map[string]float64 {
 	return map[string]float64{WorkRewrite: 350000, WorkIndex: 900000, WorkScan: 2000000, WorkWrite: 120000}
 }

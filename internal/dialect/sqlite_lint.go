@@ -57,7 +57,7 @@ func (d sqliteDialect) TableSizes(db *gorm.DB) (map[string]TableSize, error) {
 	return out, nil
 }
 
-// Measured with TestBenchThroughput (docs/_lint_BENCH.md), rounded down.
+// Measured with TestBenchThroughput (docs/BENCHMARKS.md), rounded down.
 func (sqliteDialect) throughput() map[string]float64 {
 	return map[string]float64{WorkRewrite: 350000, WorkIndex: 1000000, WorkScan: 300000, WorkWrite: 150000}
 }
