@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"context"
+	"hash/crc32"
 	"fmt"
 	"strconv"
 	"strings"
@@ -33,7 +34,8 @@ type Backfill struct {
 	// replicas) room for the application.
 	Pause time.Duration
 	// Name is the point the progress journal keeps the last committed key
-	// under, unique in the step; "backfill <Table>" if empty.
+	// under, unique in the step; if empty, one made of Table and a hash
+	// of Key, Set and Where.
 	Name string
 }
 
@@ -74,7 +76,11 @@ func (m *Migrator) backfill(b Backfill, resume bool) error {
 		b.BatchRows = BatchSize
 	}
 	if b.Name == "" {
-		b.Name = "backfill " + b.Table
+		// Two backfills of a table in one step must not share a point.
+		b.Name = fmt.Sprintf("backfill %s %08x", b.Table, crc32.ChecksumIEEE([]byte(b.Key+"\x00"+b.Set+"\x00"+b.Where)))
+	}
+	if len(b.Name) > 200 {
+		return fmt.Errorf("backfill %s: Name %q is longer than 200 characters (the journal keeps points of up to 255)", b.Table, b.Name)
 	}
 	t, k := m.Q(b.Table), m.Q(b.Key)
 	cond := ""
