@@ -2,8 +2,8 @@ package dialect
 
 import (
 	"context"
-	"hash/crc32"
 	"fmt"
+	"hash/crc32"
 	"strconv"
 	"strings"
 	"time"
