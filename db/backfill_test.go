@@ -198,6 +198,14 @@ func TestBackfillCrashResumes(t *testing.T) {
 			if err := d.DB.Raw("SELECT last_key FROM "+dialect.ProgressTable+" WHERE id = ? AND point = ?", bfStepID, "score").Scan(&last).Error; err != nil || last != fmt.Sprint(before*bfBatch) {
 				t.Fatalf("online %v: the journal's last key is %q (%v), want %d", online, last, err, before*bfBatch)
 			}
+			// status names the step unfinished, as it does on MySQL.
+			st, err := recordsOf(d.DB).state(chain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u, err := unfinishedStep(d.DB, chain, st); err != nil || u == nil || u.ID != bfStepID {
+				t.Errorf("online %v: unfinished step = %+v (%v), want %s", online, u, err, bfStepID)
+			}
 			// The application changes a row of the done part meanwhile.
 			if err := d.DB.Exec("UPDATE bf_item SET score = -1 WHERE id = 1").Error; err != nil {
 				t.Fatal(err)
