@@ -36,11 +36,18 @@ var bfItem = dialect.Table{
 	PrimaryKey: []string{"id"},
 }
 
+// bfItemText is bf_item keyed by text, as Open WebUI's tables are.
+var bfItemText = bfItem.Replace(dialect.Column{Name: "id", Type: dialect.Key, NotNull: true})
+
 func bfChain(online bool, b dialect.Backfill) []migrations.Step {
+	return bfChainOf(bfItem, online, b)
+}
+
+func bfChainOf(table dialect.Table, online bool, b dialect.Backfill) []migrations.Step {
 	return []migrations.Step{
 		{ID: bfSetupID, Name: "bf_setup",
-			Up:   func(m *dialect.Migrator) error { return m.CreateTable(bfItem) },
-			Down: func(m *dialect.Migrator) error { return m.DropTable(bfItem.Name) }},
+			Up:   func(m *dialect.Migrator) error { return m.CreateTable(table) },
+			Down: func(m *dialect.Migrator) error { return m.DropTable(table.Name) }},
 		{ID: bfStepID, Revises: bfSetupID, Name: "bf_fill", Online: online,
 			Up:   func(m *dialect.Migrator) error { return m.Backfill(b) },
 			Down: func(m *dialect.Migrator) error { return m.Exec("UPDATE bf_item SET score = NULL") }},
@@ -54,6 +61,19 @@ var bfScore = dialect.Backfill{Table: "bf_item", Key: "id", Set: "score = n * 2"
 // bfDB is a fresh database at the setup step with bfRows rows.
 func bfDB(t *testing.T, dl string, chain []migrations.Step) *Database {
 	t.Helper()
+	return bfDBOf(t, dl, chain, false)
+}
+
+// bfKey is row k's key: k, or with text keys "k" and k in five digits.
+func bfKey(text bool, k int) string {
+	if text {
+		return fmt.Sprintf("k%05d", k)
+	}
+	return fmt.Sprint(k)
+}
+
+func bfDBOf(t *testing.T, dl string, chain []migrations.Step, text bool) *Database {
+	t.Helper()
 	d, err := Open(context.Background(), testdb.URL(t, dl))
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +83,7 @@ func bfDB(t *testing.T, dl string, chain []migrations.Step) *Database {
 	for i := 0; i < bfRows; i += 500 {
 		var vals []string
 		for k := i + 1; k <= i+500; k++ {
-			vals = append(vals, fmt.Sprintf("(%d, %d)", k, k))
+			vals = append(vals, fmt.Sprintf("('%s', %d)", bfKey(text, k), k))
 		}
 		if err := d.DB.Exec("INSERT INTO bf_item (id, n) VALUES " + strings.Join(vals, ", ")).Error; err != nil {
 			t.Fatal(err)
@@ -160,13 +180,25 @@ func ReadJournalForTest(d *Database) ([]dialect.JournalRow, error) { return dial
 // before it and the journal their last key; the re-run walks only the
 // rest (a row of the done part the application changed since stays).
 // Where the step is one transaction (SQLite; PostgreSQL not online), the
-// crash leaves nothing.
+// crash leaves nothing. Integer and text keys; on MariaDB with text keys
+// the journal is one an earlier version made, without last_key.
 func TestBackfillCrashResumes(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dl string) {
-		for _, online := range []bool{false, true} {
+		for _, c := range []struct{ online, text bool }{{false, false}, {true, false}, {true, true}} {
+			online := c.online
 			commits := dl == "mysql" || (online && dialect.RunsOnlineApart(mustDialect(t, dl)))
-			chain := bfChain(online, bfScore)
-			d := bfDB(t, dl, chain)
+			table := bfItem
+			if c.text {
+				table = bfItemText
+			}
+			chain := bfChainOf(table, online, bfScore)
+			d := bfDBOf(t, dl, chain, c.text)
+			if dl == "mysql" && c.text {
+				// A journal made by an earlier version, without last_key.
+				if err := d.DB.Exec("ALTER TABLE " + dialect.ProgressTable + " DROP COLUMN last_key").Error; err != nil {
+					t.Fatal(err)
+				}
+			}
 			// Writes: the journal point, then per batch its UPDATE and
 			// the journal's key; crash before the 4th batch's UPDATE.
 			const before = 3
@@ -195,8 +227,8 @@ func TestBackfillCrashResumes(t *testing.T) {
 				t.Fatalf("online %v: %d rows backfilled after the crash, want the %d of the committed batches", online, n, before*bfBatch)
 			}
 			var last string
-			if err := d.DB.Raw("SELECT last_key FROM "+dialect.ProgressTable+" WHERE id = ? AND point = ?", bfStepID, "score").Scan(&last).Error; err != nil || last != fmt.Sprint(before*bfBatch) {
-				t.Fatalf("online %v: the journal's last key is %q (%v), want %d", online, last, err, before*bfBatch)
+			if err := d.DB.Raw("SELECT last_key FROM "+dialect.ProgressTable+" WHERE id = ? AND point = ?", bfStepID, "score").Scan(&last).Error; err != nil || last != bfKey(c.text, before*bfBatch) {
+				t.Fatalf("online %v: the journal's last key is %q (%v), want %s", online, last, err, bfKey(c.text, before*bfBatch))
 			}
 			// status names the step unfinished, as it does on MySQL.
 			st, err := recordsOf(d.DB).state(chain)
@@ -207,7 +239,7 @@ func TestBackfillCrashResumes(t *testing.T) {
 				t.Errorf("online %v: unfinished step = %+v (%v), want %s", online, u, err, bfStepID)
 			}
 			// The application changes a row of the done part meanwhile.
-			if err := d.DB.Exec("UPDATE bf_item SET score = -1 WHERE id = 1").Error; err != nil {
+			if err := d.DB.Exec("UPDATE bf_item SET score = -1 WHERE id = ?", bfKey(c.text, 1)).Error; err != nil {
 				t.Fatal(err)
 			}
 			var stmts statements
