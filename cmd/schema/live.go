@@ -28,6 +28,11 @@ type liveReporter struct {
 type runningStep struct {
 	step  db.StepResult
 	start time.Time
+	// The first progress report of the step's current walk, for the
+	// ETA: a new walk (done going back, another total) starts over.
+	rateFrom          time.Time
+	fromDone, ofTotal int64
+	lastDone          int64
 }
 
 // progressEvery limits progress lines to about one a second.
@@ -79,6 +84,12 @@ func (r *liveReporter) Progress(s db.StepResult, done, total int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
+	if c := r.cur; c != nil {
+		if c.rateFrom.IsZero() || done < c.lastDone || total != c.ofTotal {
+			c.rateFrom, c.fromDone, c.ofTotal = now, done, total
+		}
+		c.lastDone = done
+	}
 	// Quiet for the first second of a step, so short steps do not flicker.
 	if r.cur == nil || now.Sub(r.cur.start) < progressEvery || now.Sub(r.lastProgress) < progressEvery {
 		return
@@ -87,6 +98,9 @@ func (r *liveReporter) Progress(s db.StepResult, done, total int64) {
 	line := fmt.Sprintf("%s %s: %d", s.ID, s.Name, done)
 	if total > 0 {
 		line += fmt.Sprintf(" of %d (%d%%)", total, done*100/total)
+		if eta, ok := r.cur.eta(now, done, total); ok {
+			line += ", ETA " + eta.Round(time.Second).String()
+		}
 	}
 	fmt.Fprintf(r.err, "\r\033[K%s", line)
 	r.progressLine = true
@@ -113,4 +127,14 @@ func (r *liveReporter) clearLocked() {
 		fmt.Fprint(r.err, "\r\033[K")
 		r.progressLine = false
 	}
+}
+
+// eta is the time left at the rate observed since the walk's first
+// report; ok is false before any progress.
+func (c *runningStep) eta(now time.Time, done, total int64) (time.Duration, bool) {
+	elapsed, walked := now.Sub(c.rateFrom), done-c.fromDone
+	if elapsed <= 0 || walked <= 0 || done >= total {
+		return 0, false
+	}
+	return time.Duration(float64(total-done) * float64(elapsed) / float64(walked)), true
 }

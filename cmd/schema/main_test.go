@@ -392,7 +392,8 @@ func TestLiveReporter(t *testing.T) {
 		if strings.Contains(errw.String(), ": 9 of 30") {
 			t.Errorf("progress shown within the first second: %q", errw.String())
 		}
-		if !strings.Contains(errw.String(), "aaa first: 20 of 30 (66%)") {
+		// Ten rows a second since the first report: 10 left, 1 s.
+		if !strings.Contains(errw.String(), "aaa first: 20 of 30 (66%), ETA 1s") {
 			t.Errorf("progress line text: %q", errw.String())
 		}
 		r.StepDone(a)

@@ -128,6 +128,8 @@ type Dialect interface {
 	createMigrationsTable(m *Migrator, name string) error
 	// tableOptions is what every CREATE TABLE of this tool ends with.
 	tableOptions(db *gorm.DB) (string, error)
+	// journalSQL is the progress journal's dialect-specific SQL (progress.go).
+	journalSQL() journalSQL
 	// onlineApart reports whether an online step runs apart from the
 	// unit's transaction (StepRun.Outside); readyApart readies unit, that
 	// transaction, to wait idle meanwhile; apartTx runs fn in a short

@@ -356,11 +356,11 @@ func (a mysqlAlter) addColumns() error {
 	if len(p.fills) > 0 {
 		// Only rows not filled yet: on a re-run the step may already have
 		// changed filled values (or keyed on them), which must not be reset.
-		unfilled := make([]string, len(p.fills))
-		for i, f := range p.fills {
-			unfilled[i] = d.Quote(f.Column) + " IS NULL"
-		}
-		if err := m.Exec(fillSQL(d, a.to.Name, p.fills) + " WHERE " + strings.Join(unfilled, " OR ")); err != nil {
+		if m.Online() { // in batches, each its own transaction
+			if err := m.fillAdded(a.to, p.fills, func(s string) error { return m.Exec(s) }); err != nil {
+				return err
+			}
+		} else if err := m.Exec(fillSQL(d, a.to.Name, p.fills) + " WHERE " + joinOr(unfilledOf(d, p.fills))); err != nil {
 			return err
 		}
 	}

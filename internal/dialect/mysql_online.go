@@ -100,3 +100,7 @@ func splitAlter(stmt string) (table, change string) {
 	}
 	return "?", rest
 }
+
+func (mysqlDialect) journalSQL() journalSQL {
+	return journalSQL{reachedAt: "datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)", keepRow: " ON DUPLICATE KEY UPDATE point = point"}
+}

@@ -640,3 +640,8 @@ func (d postgresDialect) finishSQL(t Table) []string {
 func (d postgresDialect) dropForeignKey(m *Migrator, table, name string) error {
 	return m.exec(fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", d.Quote(table), d.Quote(name)))
 }
+
+// journalSQL: PostgreSQL keeps a journal for its online steps' backfills.
+func (postgresDialect) journalSQL() journalSQL {
+	return journalSQL{reachedAt: "timestamp(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)", keepRow: " ON CONFLICT (id, direction, point) DO NOTHING"}
+}

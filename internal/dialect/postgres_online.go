@@ -114,10 +114,8 @@ func (d postgresDialect) alterOnline(m *Migrator, from, to Table, fills []Fill) 
 		}
 	}
 	filled := map[string]bool{}
-	var unfilled []string
 	for _, f := range p.fills {
 		filled[f.Column] = true
-		unfilled = append(unfilled, d.Quote(f.Column)+" IS NULL")
 	}
 	for _, c := range p.addColumns {
 		def := c
@@ -131,10 +129,8 @@ func (d postgresDialect) alterOnline(m *Migrator, from, to Table, fills []Fill) 
 		}
 	}
 	if len(p.fills) > 0 {
-		// Only rows not filled yet: a re-run must not reset values the
-		// application wrote since.
-		m.wroteRows()
-		if err := short(fillSQL(d, to.Name, p.fills) + " WHERE " + joinOr(unfilled)); err != nil {
+		// In batches of short transactions; only rows not filled yet.
+		if err := m.fillAdded(to, p.fills, func(s string) error { return short(s) }); err != nil {
 			return err
 		}
 	}

@@ -30,8 +30,13 @@ import (
 //
 // Where each step runs in a transaction, a crashed step leaves nothing,
 // so there is no journal: Checkpoint does nothing and Reached is false.
+// Online steps on PostgreSQL run apart from the unit's transaction
+// (online.go) and keep a journal too, for their backfills (backfill.go):
+// a point may hold the last key a backfill committed (last_key). The
+// runner clears it in the unit's transaction that records the step.
 
-// ProgressTable is the progress journal's table (MySQL/MariaDB only).
+// ProgressTable is the progress journal's table (MySQL/MariaDB, and
+// PostgreSQL's online steps).
 const ProgressTable = "schema_migrations_progress"
 
 // PointStarted is the point the runner writes before a step runs.
@@ -66,8 +71,12 @@ func (r StepRef) other() string {
 // transactions, inside a step the runner (or a test standing in for it)
 // named.
 func (m *Migrator) journaled() bool {
-	return m.D.RunMode() == NoTransactions && m.run.Step.ID != ""
+	return (m.D.RunMode() == NoTransactions || m.apart) && m.run.Step.ID != ""
 }
+
+// keepsJournal reports whether d may have a journal table: where steps
+// have no transaction, or online steps run apart from theirs.
+func keepsJournal(d Dialect) bool { return d.RunMode() == NoTransactions || d.onlineApart() }
 
 // Checkpoint records that the running step passed point. Where steps are
 // transactions it does nothing (the step is all or nothing). The write is
@@ -79,7 +88,7 @@ func (m *Migrator) Checkpoint(point string) error {
 	if err := ensureProgressTable(m.DB, m.D); err != nil {
 		return err
 	}
-	if err := m.exec("INSERT INTO "+m.Q(ProgressTable)+" (id, direction, point) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE point = point",
+	if err := m.exec("INSERT INTO "+m.Q(ProgressTable)+" (id, direction, point) VALUES (?, ?, ?)"+m.D.journalSQL().keepRow,
 		m.run.Step.ID, m.run.Step.Direction(), point); err != nil {
 		return fmt.Errorf("record progress %q of step %s: %w", point, m.run.Step.ID, err)
 	}
@@ -132,14 +141,17 @@ func ensureProgressTable(db *gorm.DB, d Dialect) error {
 		if err == nil {
 			err = checkProgressTable(db, d)
 		}
+		if err == nil {
+			err = addLastKey(db, d)
+		}
 		return err
 	}
 	opts, err := d.tableOptions(db)
 	if err != nil {
 		return err
 	}
-	q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (id varchar(255) NOT NULL, direction varchar(8) NOT NULL, point varchar(255) NOT NULL, reached_at datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (id, direction, point)) %s",
-		d.Quote(ProgressTable), opts)
+	q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (id varchar(255) NOT NULL, direction varchar(8) NOT NULL, point varchar(255) NOT NULL, reached_at %s, last_key text NULL, PRIMARY KEY (id, direction, point)) %s",
+		d.Quote(ProgressTable), d.journalSQL().reachedAt, opts)
 	if err := db.Exec(q).Error; err != nil {
 		return fmt.Errorf("create %s: %w", ProgressTable, err)
 	}
@@ -157,17 +169,9 @@ var progressColumns = []string{"id", "direction", "point", "reached_at"}
 // naming it and its repair, rather than failing later on a driver's
 // "unknown column".
 func checkProgressTable(db *gorm.DB, d Dialect) error {
-	rows, err := db.Raw("SELECT * FROM " + d.Quote(ProgressTable) + " WHERE 1 = 0").Rows()
+	cols, err := progressTableColumns(db, d)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", ProgressTable, err)
-	}
-	cols, err := rows.Columns()
-	rows.Close()
-	if err != nil {
-		return fmt.Errorf("read %s: %w", ProgressTable, err)
-	}
-	for i := range cols {
-		cols[i] = strings.ToLower(cols[i])
+		return err
 	}
 	var missing []string
 	for _, c := range progressColumns {
@@ -181,11 +185,40 @@ func checkProgressTable(db *gorm.DB, d Dialect) error {
 	return nil
 }
 
+func progressTableColumns(db *gorm.DB, d Dialect) ([]string, error) {
+	rows, err := db.Raw("SELECT * FROM " + d.Quote(ProgressTable) + " WHERE 1 = 0").Rows()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", ProgressTable, err)
+	}
+	cols, err := rows.Columns()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", ProgressTable, err)
+	}
+	for i := range cols {
+		cols[i] = strings.ToLower(cols[i])
+	}
+	return cols, nil
+}
+
+// addLastKey gives a journal table made by an earlier version the column
+// backfills keep their last committed key in.
+func addLastKey(db *gorm.DB, d Dialect) error {
+	cols, err := progressTableColumns(db, d)
+	if err != nil || slices.Contains(cols, "last_key") {
+		return err
+	}
+	if err := db.Exec("ALTER TABLE " + d.Quote(ProgressTable) + " ADD COLUMN last_key text NULL").Error; err != nil {
+		return fmt.Errorf("add column last_key to %s: %w", ProgressTable, err)
+	}
+	return nil
+}
+
 // RepairJournal recreates a damaged journal table, empty (stamp's repair):
 // steps then find their leftovers as left by a run that kept no journal.
 func RepairJournal(db *gorm.DB) error {
 	d, err := Of(db)
-	if err != nil || d.RunMode() != NoTransactions {
+	if err != nil || !keepsJournal(d) {
 		return err
 	}
 	if exists, err := TableExists(db, ProgressTable); err != nil || !exists {
@@ -236,7 +269,7 @@ func JournalStarted(db *gorm.DB, r StepRef) (StepRef, error) {
 // Such a step cannot tell how far that run got and must keep what it may
 // not redo (the old behaviour), rather than start over.
 func (m *Migrator) LeftoversPredateJournal() bool {
-	return m.journaled() && !m.run.Step.Resumed
+	return m.D.RunMode() == NoTransactions && m.journaled() && !m.run.Step.Resumed
 }
 
 // JournalClear drops the rows of step id in direction dir ("" for both):
@@ -244,7 +277,7 @@ func (m *Migrator) LeftoversPredateJournal() bool {
 // and stamp's for directions the records now say are done.
 func JournalClear(db *gorm.DB, id, dir string) error {
 	d, err := Of(db)
-	if err != nil || d.RunMode() != NoTransactions {
+	if err != nil || !keepsJournal(d) {
 		return err
 	}
 	if exists, err := TableExists(db, ProgressTable); err != nil || !exists {
@@ -272,7 +305,7 @@ type JournalRow struct {
 // ordered by step, direction and time.
 func ReadJournal(db *gorm.DB) ([]JournalRow, error) {
 	d, err := Of(db)
-	if err != nil || d.RunMode() != NoTransactions {
+	if err != nil || !keepsJournal(d) {
 		return nil, err
 	}
 	if exists, err := TableExists(db, ProgressTable); err != nil || !exists {
@@ -333,4 +366,11 @@ func (m *Migrator) applyDeleteAction(table string, f ForeignKey) (bool, error) {
 		m.Noticef("%s %d row(s) of %s whose %s was deleted while foreign key %s was not in place (what its ON DELETE %s does)", did, n, table, f.RefTable, f.Name, f.OnDelete)
 	}
 	return true, nil
+}
+
+// journalSQL is what the progress journal's statements take from the
+// dialect: the reached_at column's type and default, and the clause that
+// keeps a point's row when it is there already.
+type journalSQL struct {
+	reachedAt, keepRow string
 }

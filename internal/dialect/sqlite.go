@@ -446,3 +446,8 @@ func (sqliteDialect) readyApart(*gorm.DB) error { return nil }
 func (sqliteDialect) apartTx(*Migrator, func(*Migrator) error) error {
 	return errors.New("SQLite runs online steps in the unit's transaction")
 }
+
+// journalSQL: SQLite keeps no journal (every step is a transaction).
+func (sqliteDialect) journalSQL() journalSQL {
+	return journalSQL{reachedAt: "datetime NOT NULL DEFAULT CURRENT_TIMESTAMP", keepRow: " ON CONFLICT (id, direction, point) DO NOTHING"}
+}

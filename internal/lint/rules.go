@@ -184,7 +184,7 @@ func (e *evaluator) run() ([]Finding, error) {
 			}
 			e.add("TX501", Error, op.Table, describeOp(op),
 				"the step backfills an existing table"+size+" in the same transaction as its DDL: the DDL's locks are held until the whole backfill commits",
-				"move the backfill into a step of its own (or mark the step Online so its DDL commits first), and backfill in keyed batches (Migrator.Batches)")
+				"move the backfill into a step of its own (or mark the step Online so its DDL commits first), and backfill in keyed batches (Migrator.Backfill, which commits per batch in an Online step and on MariaDB)")
 		}
 	}
 	return e.out, nil
