@@ -25,6 +25,8 @@ go vet ./...
 # suite in tests/ builds the command with it).
 go vet -tags faultinject ./internal/fault/ ./db/ ./cmd/schema/
 # Most of a test's time is spent waiting on a server, not on the CPU:
-# four tests at once per package keep both cores busy.
-go test -count=1 -parallel 4 -timeout 30m "$@" ./...
+# four tests at once per package, and three packages at once (so that the
+# two longest, db and tests, run side by side rather than one after the
+# other), keep both cores busy.
+go test -count=1 -p 3 -parallel 4 -timeout 30m "$@" ./...
 go test -count=1 -tags faultinject "$@" ./internal/fault/
