@@ -28,7 +28,7 @@ type LockHolder struct {
 	State      string // "idle in transaction", "active", MySQL's command and state
 	TxStart    time.Time
 	QueryStart time.Time
-	Query      string // the last (or running) statement, abbreviated
+	Query      string // the last (or running) statement; String shows only its first word
 	Tables     []string
 	// End is the statement that ends the session, for the message.
 	End string
@@ -56,8 +56,10 @@ func (h LockHolder) String() string {
 	if len(h.Tables) > 0 {
 		parts = append(parts, "on "+strings.Join(h.Tables, ", "))
 	}
-	if h.Query != "" {
-		parts = append(parts, "last statement: "+abbreviate(h.Query))
+	// Only the statement's kind: its text is another session's, and may
+	// hold a secret (ALTER ROLE ... PASSWORD, a token in a literal).
+	if kind := statementKind(h.Query); kind != "" {
+		parts = append(parts, "last statement: "+kind+" ...")
 	}
 	b.WriteString(strings.Join(parts, ", "))
 	b.WriteString(")")
@@ -92,4 +94,15 @@ func splitNonEmpty(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// statementKind is the first word of a statement, upper-cased ("SELECT",
+// "BEGIN"), or "" when it does not start with one.
+func statementKind(q string) string {
+	q = strings.TrimSpace(q)
+	end := strings.IndexFunc(q, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') })
+	if end < 0 {
+		end = len(q)
+	}
+	return strings.ToUpper(q[:min(end, 20)])
 }

@@ -1,6 +1,9 @@
 package dialect
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestStatementTable: the table a generated statement works on, as the
 // runner names it when the statement gave up waiting for a lock.
@@ -20,6 +23,29 @@ func TestStatementTable(t *testing.T) {
 	} {
 		if got := StatementTable(q); got != want {
 			t.Errorf("StatementTable(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+// TestLockHolderHidesStatementText: a blocking session is named by its
+// statement's first word only; the text is another session's and may
+// hold a secret.
+func TestLockHolderHidesStatementText(t *testing.T) {
+	for _, c := range []struct{ query, want string }{
+		{"ALTER ROLE app PASSWORD 'hunter2-secret'", "last statement: ALTER ..."},
+		{"  select * from chat where token = 'hunter2-secret'", "last statement: SELECT ..."},
+		{"BEGIN; SELECT 'hunter2-secret'", "last statement: BEGIN ..."},
+		{"/* hunter2-secret */ SELECT 1", ""},
+	} {
+		got := LockHolder{Session: 7, State: "idle in transaction", Query: c.query}.String()
+		if strings.Contains(got, "hunter2") {
+			t.Errorf("%q: the holder's description shows the statement's text: %s", c.query, got)
+		}
+		if c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("%q: got %s, want it to say %q", c.query, got, c.want)
+		}
+		if !strings.Contains(got, "session 7 (") {
+			t.Errorf("%q: got %s, want the session named", c.query, got)
 		}
 	}
 }
