@@ -25,8 +25,19 @@ go vet ./...
 # suite in tests/ builds the command with it).
 go vet -tags faultinject ./internal/fault/ ./db/ ./cmd/schema/
 # Most of a test's time is spent waiting on a server, not on the CPU:
-# four tests at once per package, and three packages at once (so that the
-# two longest, db and tests, run side by side rather than one after the
-# other), keep both cores busy.
-go test -count=1 -p 3 -parallel 4 -timeout 30m "$@" ./...
+# four tests at once per package keep both cores busy. tests/ (the
+# end-to-end suites, the longest package) runs beside the others from the
+# start, where go test would start it last, in package order; the two
+# runs wait for each other, so that neither outlives the PgBouncer above.
+set +e
+go test -count=1 -parallel 4 -timeout 30m "$@" ./tests/ &
+e2e=$!
+go test -count=1 -parallel 4 -timeout 30m "$@" $(go list ./... | grep -v '/tests$')
+rest=$?
+wait "$e2e"
+e2e_rc=$?
+set -e
+if [ "$rest" -ne 0 ] || [ "$e2e_rc" -ne 0 ]; then
+  exit 1
+fi
 go test -count=1 -tags faultinject "$@" ./internal/fault/
