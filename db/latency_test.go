@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openwebui-go/schema/internal/dialect"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/worked"
 	"github.com/openwebui-go/schema/migrations"
 )
 
@@ -86,20 +86,11 @@ func latencyChain(t testing.TB, online bool) []migrations.Step {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(shapes, func(s dialect.Table) bool { return s.Name == "chat" })
-	if i < 0 {
-		t.Fatal("the chain's HEAD has no chat table")
+	out, err := worked.ChatIndexAndScore(chain, shapes, latencyStepID, online)
+	if err != nil {
+		t.Fatal(err)
 	}
-	from := shapes[i]
-	to := from.With(
-		dialect.Column{Name: "latency_score", Type: dialect.BigInt, NotNull: true, Default: "0"},
-		dialect.Index{Name: "idx_chat_user_updated", Columns: []string{"user_id", "updated_at"}},
-	)
-	return append(chain, migrations.Step{
-		ID: latencyStepID, Revises: chain[len(chain)-1].ID, Name: "add_chat_index_and_score", Online: online,
-		Up:   func(m *dialect.Migrator) error { return m.AlterTable(from, to) },
-		Down: func(m *dialect.Migrator) error { return m.AlterTable(to, from) },
-	})
+	return out
 }
 
 // seedChats inserts n chats in multi-row inserts of 500.

@@ -16,6 +16,7 @@ import (
 	"github.com/openwebui-go/schema/internal/runchain"
 	"github.com/openwebui-go/schema/internal/snapshot"
 	"github.com/openwebui-go/schema/internal/testkit/testdb"
+	"github.com/openwebui-go/schema/internal/testkit/worked"
 	"github.com/openwebui-go/schema/migrations"
 	"gorm.io/gorm"
 )
@@ -46,22 +47,30 @@ func planDB(t *testing.T, name string) (*db.Database, *gorm.DB) {
 	return d, d.DB
 }
 
+// planBaseDB is planDB with the base step (table t and its parent) built
+// by hand as revision planBaseID, and a migrator on it.
+func planBaseDB(t *testing.T, name string) (*db.Database, *gorm.DB, *dialect.Migrator, migrations.Step) {
+	t.Helper()
+	d, g := planDB(t, name)
+	m, err := dialect.NewMigrator(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := baseStep()
+	base.ID = planBaseID
+	if err := base.Up(m); err != nil {
+		t.Fatal(err)
+	}
+	return d, g, m, base
+}
+
 // The plan of a step on a live database: its ops with the statements in
 // the dialect's own form (captured on a scratch of the same server), the
 // live table's catalog size, and the lock and rewrite of each part on the
 // database's own dialect. It writes nothing.
 func TestPlan(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, name string) {
-		d, g := planDB(t, name)
-		m, err := dialect.NewMigrator(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := baseStep()
-		base.ID = planBaseID
-		if err := base.Up(m); err != nil {
-			t.Fatal(err)
-		}
+		d, g, m, base := planBaseDB(t, name)
 		if err := g.Exec(fmt.Sprintf("INSERT INTO %s (%s) VALUES ('r1'), ('r2'), ('r3')", m.Q("t"), m.Q("id"))).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -166,16 +175,7 @@ func TestPlanFallback(t *testing.T) {
 		if name != "postgres" {
 			t.Skip("a role without CREATEDB is PostgreSQL's")
 		}
-		admin, g := planDB(t, name)
-		m, err := dialect.NewMigrator(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := baseStep()
-		base.ID = planBaseID
-		if err := base.Up(m); err != nil {
-			t.Fatal(err)
-		}
+		admin, g, _, base := planBaseDB(t, name)
 		b := make([]byte, 4)
 		_, _ = rand.Read(b)
 		role := "plan_reader_" + hex.EncodeToString(b)
@@ -236,20 +236,11 @@ func chatChain(t *testing.T) []migrations.Step {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(shapes, func(s dialect.Table) bool { return s.Name == "chat" })
-	if i < 0 {
-		t.Fatal("the chain's HEAD has no chat table")
+	out, err := worked.ChatIndexAndScore(chain, shapes, planChatID, true)
+	if err != nil {
+		t.Fatal(err)
 	}
-	from := shapes[i]
-	to := from.With(
-		dialect.Column{Name: "latency_score", Type: dialect.BigInt, NotNull: true, Default: "0"},
-		dialect.Index{Name: "idx_chat_user_updated", Columns: []string{"user_id", "updated_at"}},
-	)
-	return append(chain, migrations.Step{
-		ID: planChatID, Revises: chain[len(chain)-1].ID, Name: "add_chat_index_and_score", Online: true,
-		Up:   func(m *dialect.Migrator) error { return m.AlterTable(from, to) },
-		Down: func(m *dialect.Migrator) error { return m.AlterTable(to, from) },
-	})
+	return out
 }
 
 func requireStatement(t *testing.T, statements []string, part string) {
